@@ -1,0 +1,147 @@
+# pam_devflow — one entry point: all, check, demo, install, bench, fuzz, deb, rpm, clean, deps.
+# GNU make and pkg-config. Every unit is discovered by wildcard, so a new file needs no edit here.
+
+VERSION := 0.1.0
+PREFIX ?= /usr
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+CC ?= cc
+CLANG ?= clang
+PKG_CONFIG ?= pkg-config
+
+MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch 2>/dev/null)
+# The PAM module directory: what libpam's pkg-config says, else /lib/<multiarch>/security.
+PAM_LIBDIR := $(shell $(PKG_CONFIG) --variable=libdir pam 2>/dev/null)
+PAMDIR ?= $(if $(PAM_LIBDIR),$(patsubst /lib/%,$(PREFIX)/lib/%,$(PAM_LIBDIR))/security,$(PREFIX)/lib/$(MULTIARCH)/security)
+LIBEXECDIR ?= $(PREFIX)/libexec
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+UNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+
+DAEMON_PKGS := libcurl json-c libsystemd libcrypto
+MODULE_PKGS := libsystemd libqrencode pam
+
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wmissing-prototypes \
+        -Wstrict-prototypes -Wvla -Wimplicit-fallthrough
+BASE_CFLAGS := -std=gnu11 $(WARN) -g -fPIC -I. -Icommon -DDEVFLOW_VERSION_STRING='"$(VERSION)"'
+CFLAGS ?= -O2
+HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2
+HARDEN_LD := -Wl,-z,relro,-z,now -Wl,--as-needed
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+D_CFLAGS := $(BASE_CFLAGS) $(CFLAGS) $(HARDEN) $(shell $(PKG_CONFIG) --cflags $(DAEMON_PKGS))
+D_LIBS := $(shell $(PKG_CONFIG) --libs $(DAEMON_PKGS))
+M_CFLAGS := $(BASE_CFLAGS) $(CFLAGS) $(HARDEN) $(shell $(PKG_CONFIG) --cflags $(MODULE_PKGS))
+M_LIBS := $(shell $(PKG_CONFIG) --libs $(MODULE_PKGS))
+A_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN) $(shell $(PKG_CONFIG) --cflags $(DAEMON_PKGS) $(MODULE_PKGS))
+A_LIBS := $(D_LIBS) $(M_LIBS)
+
+COMMON_SRCS := $(wildcard common/*.c)
+DAEMON_SRCS := $(wildcard devflowd/*.c)
+DAEMON_LIB_SRCS := $(filter-out devflowd/main.c,$(DAEMON_SRCS))
+MODULE_SRCS := $(wildcard pam_devflow/*.c)
+MODULE_LIB_SRCS := $(filter-out pam_devflow/pam_devflow.c,$(MODULE_SRCS))
+CTL_SRCS := $(wildcard devflowctl/*.c)
+HEADERS := $(wildcard common/*.h devflowd/*.h pam_devflow/*.h devflowctl/*.h tests/unit/*.h)
+
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/%,$(UNIT_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+
+TARGETS := devflowd/devflowd pam_devflow/pam_devflow.so $(if $(CTL_SRCS),devflowctl/devflowctl)
+
+.PHONY: all check unit demo install bench fuzz deb rpm clean deps asan
+.DEFAULT_GOAL := all
+
+all: $(TARGETS)
+
+# ---- release build ---------------------------------------------------------------------------
+build/rel/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(if $(filter pam_devflow/%,$<),$(M_CFLAGS),$(D_CFLAGS)) -c $< -o $@
+
+devflowd/devflowd: $(patsubst %.c,build/rel/%.o,$(DAEMON_SRCS) $(COMMON_SRCS))
+	$(CC) $(D_CFLAGS) -pie $(HARDEN_LD) -o $@ $^ $(D_LIBS)
+
+devflowctl/devflowctl: $(patsubst %.c,build/rel/%.o,$(CTL_SRCS) $(COMMON_SRCS) pam_devflow/qr.c)
+	$(CC) $(M_CFLAGS) -pie $(HARDEN_LD) -o $@ $^ $(M_LIBS)
+
+pam_devflow/pam_devflow.so: $(patsubst %.c,build/rel/%.o,$(MODULE_SRCS) $(COMMON_SRCS)) pam_devflow/pam_devflow.map
+	$(CC) $(M_CFLAGS) -shared $(HARDEN_LD) -Wl,--version-script=pam_devflow/pam_devflow.map \
+		-o $@ $(filter %.o,$^) $(M_LIBS)
+
+# ---- sanitizer build: unit tests and the daemon the integration tests run ----------------------
+build/asan/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(A_CFLAGS) -c $< -o $@
+
+build/asan/libdevflowd.a: $(patsubst %.c,build/asan/obj/%.o,$(DAEMON_LIB_SRCS) $(COMMON_SRCS))
+	@rm -f $@; ar rcs $@ $^
+
+build/asan/libmodule.a: $(patsubst %.c,build/asan/obj/%.o,$(MODULE_LIB_SRCS))
+	@rm -f $@; $(if $^,ar rcs $@ $^,ar rcs $@)
+
+build/asan/test-%: tests/unit/test-%.c build/asan/libdevflowd.a build/asan/libmodule.a $(HEADERS)
+	$(CC) $(A_CFLAGS) -Itests/unit -Idevflowd -Ipam_devflow -o $@ $< build/asan/libmodule.a build/asan/libdevflowd.a $(A_LIBS)
+
+build/asan/devflowd: $(patsubst %.c,build/asan/obj/%.o,$(DAEMON_SRCS) $(COMMON_SRCS))
+	$(CC) $(A_CFLAGS) -o $@ $^ $(D_LIBS)
+
+asan: build/asan/devflowd $(UNIT_BINS)
+
+# ---- fuzzing (clang's libFuzzer) -----------------------------------------------------------------
+FZ_CFLAGS := -std=gnu11 -g -O1 -I. -Icommon -Idevflowd -fsanitize=fuzzer,address,undefined \
+        $(shell $(PKG_CONFIG) --cflags $(DAEMON_PKGS))
+build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(DAEMON_LIB_SRCS) $(COMMON_SRCS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FZ_CFLAGS) -o $@ $< $(DAEMON_LIB_SRCS) $(COMMON_SRCS) $(D_LIBS)
+
+FUZZ_SECONDS ?= 60
+fuzz: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do n=$${f##*/fuzz-}; mkdir -p build/fuzz/corpus-$$n; \
+		echo "== $$f for $(FUZZ_SECONDS) s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
+
+# ---- tests -------------------------------------------------------------------------------------
+deps:
+	@bash tests/deps.sh
+
+unit: $(UNIT_BINS)
+
+check: deps
+	@$(MAKE) --no-print-directory all asan $(FUZZ_BINS)
+	@bash tests/run-tests.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@bash tests/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bash bench/run.sh
+
+# ---- install -----------------------------------------------------------------------------------
+install: all
+	install -Dm0644 pam_devflow/pam_devflow.so $(DESTDIR)$(PAMDIR)/pam_devflow.so
+	install -Dm0755 devflowd/devflowd $(DESTDIR)$(LIBEXECDIR)/devflowd
+	$(if $(CTL_SRCS),install -Dm0755 devflowctl/devflowctl $(DESTDIR)$(BINDIR)/devflowctl)
+	install -Dm0644 conf/net.devflow.Devflow1.conf $(DESTDIR)$(DATADIR)/dbus-1/system.d/net.devflow.Devflow1.conf
+	install -Dm0644 conf/devflowd.service $(DESTDIR)$(UNITDIR)/devflowd.service
+	install -Dm0644 conf/net.devflow.Devflow1.service $(DESTDIR)$(DATADIR)/dbus-1/system-services/net.devflow.Devflow1.service
+	install -Dm0600 conf/devflowd.conf $(DESTDIR)$(SYSCONFDIR)/devflow/devflowd.conf
+	install -d -m0755 $(DESTDIR)$(SYSCONFDIR)/devflow/devflowd.conf.d
+	for f in conf/pam.d/*; do install -Dm0644 $$f $(DESTDIR)$(DATADIR)/doc/pam-devflow/examples/pam.d/$${f##*/}; done
+	$(if $(wildcard conf/pam-configs/*),install -Dm0644 conf/pam-configs/devflow $(DESTDIR)$(DATADIR)/pam-configs/devflow)
+	for m in man/*.[0-9]; do s=$${m##*.}; install -Dm0644 $$m $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+
+deb:
+	@bash debian/build.sh
+
+rpm:
+	@bash rpm/build.sh
+
+clean:
+	rm -rf build devflowd/devflowd pam_devflow/pam_devflow.so devflowctl/devflowctl

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The D-Bus interface between pam_devflow.so and devflowd. Versioned by the "1" in every name:
+ * an incompatible change gets a new name, never a new meaning for an old one. */
+
+#define DEVFLOW_BUS_NAME        "net.devflow.Devflow1"
+#define DEVFLOW_BUS_PATH        "/net/devflow/Devflow1"
+#define DEVFLOW_MANAGER_IFACE   "net.devflow.Devflow1.Manager"
+#define DEVFLOW_FLOW_IFACE      "net.devflow.Devflow1.Flow"
+#define DEVFLOW_FLOW_PATH_PREFIX "/net/devflow/Devflow1/flow"
+
+/* Manager:
+ *   StartLogin(s user, a{sv} context) → (o flow, s user_code, s verification_uri,
+ *                                        s verification_uri_complete, t expires_usec, t interval_usec)
+ *       context keys (all optional, type s): "rhost", "service", "tty". Others are ignored.
+ *       expires_usec is CLOCK_REALTIME in µs; verification_uri_complete may be "".
+ *   ListFlows() → a(sssssttt) (id, user, rhost, service, state, started_usec, expires_usec, polls)  root only
+ *   CancelFlow(s id)                                                              root only
+ *   GetStatus() → a{sv}                                                           root only
+ * Flow (only the connection that started it may call):
+ *   Wait() → (b allowed, s local_user, s message)   deferred until the flow ends; failures are errors below
+ *   Poll() → (t next_poll_usec)                     "the user says they approved": poll as soon as allowed
+ *   Cancel()
+ */
+
+#define DEVFLOW_ERROR_PREFIX            "net.devflow.Devflow1.Error."
+#define DEVFLOW_ERROR_DENIED            DEVFLOW_ERROR_PREFIX "Denied"           /* IdP access_denied, or the rules refused */
+#define DEVFLOW_ERROR_EXPIRED           DEVFLOW_ERROR_PREFIX "Expired"          /* the code expired before approval */
+#define DEVFLOW_ERROR_CANCELLED         DEVFLOW_ERROR_PREFIX "Cancelled"
+#define DEVFLOW_ERROR_IDP_UNAVAILABLE   DEVFLOW_ERROR_PREFIX "IdpUnavailable"   /* network, TLS, 5xx, timeout */
+#define DEVFLOW_ERROR_IDP_ERROR         DEVFLOW_ERROR_PREFIX "IdpError"         /* the IdP answered with an error */
+#define DEVFLOW_ERROR_TOKEN_INVALID     DEVFLOW_ERROR_PREFIX "TokenInvalid"     /* ID token failed validation */
+#define DEVFLOW_ERROR_UNKNOWN_USER      DEVFLOW_ERROR_PREFIX "UnknownUser"      /* no such local account */
+#define DEVFLOW_ERROR_NOT_PERMITTED     DEVFLOW_ERROR_PREFIX "NotPermitted"     /* caller may not do this */
+#define DEVFLOW_ERROR_TOO_MANY_FLOWS    DEVFLOW_ERROR_PREFIX "TooManyFlows"     /* a flow limit is reached */
+#define DEVFLOW_ERROR_RATE_LIMITED      DEVFLOW_ERROR_PREFIX "RateLimited"      /* too many new flows per minute */
+#define DEVFLOW_ERROR_RHOST_NOT_ALLOWED DEVFLOW_ERROR_PREFIX "RhostNotAllowed"  /* allowed_rhosts refused PAM_RHOST */
+#define DEVFLOW_ERROR_NO_SUCH_FLOW      DEVFLOW_ERROR_PREFIX "NoSuchFlow"
+#define DEVFLOW_ERROR_SHUTTING_DOWN     DEVFLOW_ERROR_PREFIX "ShuttingDown"
+
+#define DEVFLOW_VERSION "0.1.0"

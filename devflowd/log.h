@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <syslog.h>
+
+#include "macro.h"
+
+/* Daemon logging: to the journal when stderr is connected to it (JOURNAL_STREAM), else plain
+ * stderr lines with "<N>" SD_* prefixes. Never pass a token, device_code or secret. */
+
+void log_set_max_level(int level);
+int log_get_max_level(void);
+void log_open(void);
+
+int log_internal(int level, int error, const char *file, int line, const char *func,
+                 const char *format, ...) _printf_(6, 7);
+
+#define log_full_errno(level, error, ...) \
+        log_internal((level), (error), __FILE__, __LINE__, __func__, __VA_ARGS__)
+
+#define log_debug(...)   log_full_errno(LOG_DEBUG, 0, __VA_ARGS__)
+#define log_info(...)    log_full_errno(LOG_INFO, 0, __VA_ARGS__)
+#define log_notice(...)  log_full_errno(LOG_NOTICE, 0, __VA_ARGS__)
+#define log_warning(...) log_full_errno(LOG_WARNING, 0, __VA_ARGS__)
+#define log_error(...)   log_full_errno(LOG_ERR, 0, __VA_ARGS__)
+
+/* These return -abs(error), so "return log_error_errno(r, …);" logs once and propagates. */
+#define log_debug_errno(e, ...)   log_full_errno(LOG_DEBUG, (e), __VA_ARGS__)
+#define log_info_errno(e, ...)    log_full_errno(LOG_INFO, (e), __VA_ARGS__)
+#define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, (e), __VA_ARGS__)
+#define log_error_errno(e, ...)   log_full_errno(LOG_ERR, (e), __VA_ARGS__)
+#define log_oom() log_error_errno(ENOMEM, "Out of memory.")
+
+/* Copy of s with control characters (C0, DEL, C1 in UTF-8) replaced by '?', for quoting what an
+ * IdP or a caller controls. Returns NULL on ENOMEM. */
+char *strdup_sanitized(const char *s);
