@@ -25,7 +25,7 @@ MODULE_PKGS := libsystemd libqrencode pam
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wmissing-prototypes \
         -Wstrict-prototypes -Wvla -Wimplicit-fallthrough
-BASE_CFLAGS := -std=gnu11 $(WARN) -g -fPIC -I. -Icommon -DDEVFLOW_VERSION_STRING='"$(VERSION)"'
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -g -fPIC -I. -Icommon -DDEVFLOW_VERSION_STRING='"$(VERSION)"'
 CFLAGS ?= -O2
 HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2
 HARDEN_LD := -Wl,-z,relro,-z,now -Wl,--as-needed
@@ -93,7 +93,7 @@ build/asan/devflowd: $(patsubst %.c,build/asan/obj/%.o,$(DAEMON_SRCS) $(COMMON_S
 asan: build/asan/devflowd $(UNIT_BINS)
 
 # ---- fuzzing (clang's libFuzzer) -----------------------------------------------------------------
-FZ_CFLAGS := -std=gnu11 -g -O1 -I. -Icommon -Idevflowd -fsanitize=fuzzer,address,undefined \
+FZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -Icommon -Idevflowd -fsanitize=fuzzer,address,undefined \
         $(shell $(PKG_CONFIG) --cflags $(DAEMON_PKGS))
 build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(DAEMON_LIB_SRCS) $(COMMON_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)

@@ -35,6 +35,12 @@ void log_open(void) {
         log_to_journal = (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
 }
 
+bool log_is_journal(void) {
+        if (log_to_journal < 0)
+                log_open();
+        return log_to_journal > 0;
+}
+
 int log_internal(int level, int error, const char *file, int line, const char *func,
                  const char *format, ...) {
         char buf[2048];
