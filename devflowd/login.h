@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+#include "flow.h"
+#include "manager.h"
+
+/* One login: a device flow (flow.c's state machine) driven by HTTP and timers, answering the bus. The
+ * device_code and tokens live only here and are wiped when the login is freed. */
+
+struct Login {
+        Manager *manager;
+        Login *prev, *next;
+
+        char id[33];                    /* 128 random bits, hex: flow object paths are not guessable */
+        char *path;
+        char *user, *rhost, *service, *tty;
+        char *owner;                    /* unique bus name of the caller that started it */
+        uid_t owner_uid;
+        sd_bus_track *track;
+
+        sd_bus_message *start_msg;      /* StartLogin, answered once the IdP gave a code */
+        sd_bus_message **waits;         /* Wait() calls, answered when the flow ends */
+        size_t n_waits;
+
+        FlowMachine machine;
+        char *device_code;              /* secret */
+        char *user_code, *verification_uri, *verification_uri_complete;
+        uint64_t expires_realtime;      /* µs, CLOCK_REALTIME */
+
+        HttpRequest *req;
+        sd_event_source *timer;
+        IdpWait *idp_wait;
+        char *access_token, *id_token;  /* secrets, kept only while validating */
+        json_object *claims;
+        bool jwks_refreshed;
+
+        /* The outcome once done: error_name NULL when allowed. */
+        bool done;
+        const char *error_name;
+        char *message;
+        char *local_user;
+        char *sub;
+        sd_event_source *linger;
+};
+
+int login_new(Manager *m, const char *user, const char *rhost, const char *service, const char *tty,
+              sd_bus_message *start_msg, Login **ret);
+Login *login_free(Login *l);
+int login_start(Login *l);
+bool login_is_final(const Login *l);
+int login_add_wait(Login *l, sd_bus_message *msg);
+int login_poll_now(Login *l, uint64_t *ret_next_poll_realtime);
+void login_cancel(Login *l, const char *why);
