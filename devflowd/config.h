@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <inttypes.h>
 
 /* devflowd.conf: the fixed keys of DESIGN §3 plus [login] and [limits]; every key is documented
  * in devflowd.conf(5). The parser does no network or bus I/O; it only reads the files it is given
@@ -64,6 +65,8 @@ typedef struct Config {
         unsigned max_flows_per_rhost;           /* default 5 */
         unsigned max_new_flows_per_rhost_per_minute; /* default 10 */
         uint64_t max_login_time_usec;           /* a flow never lives longer; default 600 s */
+
+        struct ConfigOrigin *origins;           /* private to config.c: where each key was set */
 } Config;
 
 /* One error: "FILE:LINE: [section] key: message". Collected so --check-config prints them all. */
