@@ -95,9 +95,15 @@ asan: build/asan/devflowd $(UNIT_BINS)
 # ---- fuzzing (clang's libFuzzer) -----------------------------------------------------------------
 FZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -Icommon -Idevflowd -fsanitize=fuzzer,address,undefined \
         $(shell $(PKG_CONFIG) --cflags $(DAEMON_PKGS))
-build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(DAEMON_LIB_SRCS) $(COMMON_SRCS) $(HEADERS)
+build/fuzz/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FZ_CFLAGS) -o $@ $< $(DAEMON_LIB_SRCS) $(COMMON_SRCS) $(D_LIBS)
+	$(CLANG) $(FZ_CFLAGS) -c $< -o $@
+
+build/fuzz/libdevflowd.a: $(patsubst %.c,build/fuzz/obj/%.o,$(DAEMON_LIB_SRCS) $(COMMON_SRCS))
+	@rm -f $@; ar rcs $@ $^
+
+build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c build/fuzz/libdevflowd.a $(HEADERS)
+	$(CLANG) $(FZ_CFLAGS) -o $@ $< build/fuzz/libdevflowd.a $(D_LIBS)
 
 FUZZ_SECONDS ?= 60
 fuzz: $(FUZZ_BINS)
