@@ -13,14 +13,19 @@
 /* Manager:
  *   StartLogin(s user, a{sv} context) → (o flow, s user_code, s verification_uri,
  *                                        s verification_uri_complete, t expires_usec, t interval_usec)
- *       context keys (all optional, type s): "rhost", "service", "tty". Others are ignored.
+ *       context keys (all optional, type s): "rhost", "service", "tty", and "poll": "background" (default:
+ *       the daemon polls at the IdP's interval) or "on-demand" (prompt=enter: it polls only when Poll() asks,
+ *       so the Enter after approval gets an answer one round trip later). Other keys are ignored.
  *       expires_usec is CLOCK_REALTIME in µs; verification_uri_complete may be "".
  *   ListFlows() → a(sssssttt) (id, user, rhost, service, state, started_usec, expires_usec, polls)  root only
  *   CancelFlow(s id)                                                              root only
  *   GetStatus() → a{sv}                                                           root only
  * Flow (only the connection that started it may call):
  *   Wait() → (b allowed, s local_user, s message)   deferred until the flow ends; failures are errors below
- *   Poll() → (t next_poll_usec)                     "the user says they approved": poll as soon as allowed
+ *   Poll() → (t next_poll_usec)                     "the user says they approved": poll as soon as the
+ *                                                   interval allows; answered once that poll is answered:
+ *                                                   0 when the flow ended (Wait() answers at the same time),
+ *                                                   else CLOCK_REALTIME µs of the earliest next poll
  *   Cancel()
  */
 

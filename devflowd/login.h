@@ -25,6 +25,8 @@ struct Login {
         sd_bus_message *start_msg;      /* StartLogin, answered once the IdP gave a code */
         sd_bus_message **waits;         /* Wait() calls, answered when the flow ends */
         size_t n_waits;
+        sd_bus_message **polls;         /* Poll() calls, answered when the poll they asked for is answered */
+        size_t n_polls;
 
         FlowMachine machine;
         char *device_code;              /* secret */
@@ -48,10 +50,10 @@ struct Login {
 };
 
 int login_new(Manager *m, const char *user, const char *rhost, const char *service, const char *tty,
-              sd_bus_message *start_msg, Login **ret);
+              bool on_demand, sd_bus_message *start_msg, Login **ret);
 Login *login_free(Login *l);
 int login_start(Login *l);
 bool login_is_final(const Login *l);
 int login_add_wait(Login *l, sd_bus_message *msg);
-int login_poll_now(Login *l, uint64_t *ret_next_poll_realtime);
+int login_poll_now(Login *l, sd_bus_message *msg);
 void login_cancel(Login *l, const char *why);
