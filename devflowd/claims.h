@@ -59,7 +59,9 @@ typedef struct Verdict {
         char *user_message;     /* short, fit to show the user (sanitized); set on refusal, NULL when allowed */
         char *log_message;      /* which rule and which claim (sanitized); always set */
         int error;              /* 0 allowed; -EPERM refused by a rule; -ENOENT the mapped account does
-                                 * not exist (-> PAM_USER_UNKNOWN); -EACCES root refused */
+                                 * not exist (-> PAM_USER_UNKNOWN); -EACCES root refused; any other
+                                 * -errno: the account lookup itself failed (NSS down: a refusal, but
+                                 * better mapped like "unavailable" than like a denial) */
 } Verdict;
 
 void verdict_done(Verdict *v);
