@@ -1,5 +1,557 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <curl/curl.h>
+#include <pwd.h>
 #include <errno.h>
-#include "config.h"
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "devflow-bus.h"
+#include "jws.h"
+#include "log.h"
+#include "login.h"
+#include "macro.h"
+#include "manager.h"
+#include "netaddr.h"
+#include "audit.h"
+#include "secure-file.h"
+
+#define USER_NAME_MAX 256
+#define CONTEXT_VALUE_MAX 256
+#define RATE_WINDOW_USEC (60 * USEC_PER_SEC)
+
+/* New flows per rhost in the current one-minute window (flood and phishing control). */
+struct RhostRate {
+        char *rhost;
+        uint64_t window_start;
+        unsigned count;
+        RhostRate *next;
+};
+
+static uint64_t mono_now(Manager *m) {
+        uint64_t t = 0;
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &t);
+        return t;
+}
+
+Login *manager_find_login(Manager *m, const char *id) {
+        for (Login *l = m->logins; l; l = l->next)
+                if (streq(l->id, id))
+                        return l;
+        return NULL;
+}
+
+static void rates_gc(Manager *m, uint64_t now) {
+        for (RhostRate **p = &m->rates; *p;) {
+                RhostRate *r = *p;
+                if (now - r->window_start >= RATE_WINDOW_USEC) {
+                        *p = r->next;
+                        free(r->rhost);
+                        free(r);
+                } else
+                        p = &r->next;
+        }
+}
+
+/* Counts one new flow from rhost; false when the per-minute limit is reached. */
+static int rate_admit(Manager *m, const char *rhost, bool *ret_ok) {
+        uint64_t now = mono_now(m);
+        RhostRate *r;
+
+        rates_gc(m, now);
+        for (r = m->rates; r; r = r->next)
+                if (streq(r->rhost, rhost))
+                        break;
+        if (!r) {
+                r = calloc(1, sizeof *r);
+                if (!r || !(r->rhost = strdup(rhost))) {
+                        free(r);
+                        return -ENOMEM;
+                }
+                r->window_start = now;
+                r->next = m->rates;
+                m->rates = r;
+        }
+        if (r->count >= m->config->max_new_flows_per_rhost_per_minute) {
+                *ret_ok = false;
+                return 0;
+        }
+        r->count++;
+        *ret_ok = true;
+        return 0;
+}
+
+/* Who is calling: the effective uid from the bus, never from arguments or /proc. Any error is a
+ * refusal (polkit CVE-2021-3560). */
+static int caller_uid(sd_bus_message *msg, uid_t *ret) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        int r;
+
+        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
+        if (r < 0)
+                return r;
+        return sd_bus_creds_get_euid(creds, ret);
+}
+
+static bool user_name_ok(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > USER_NAME_MAX || s[0] == '-')
+                return false;
+        for (const char *p = s; *p; p++)
+                if ((unsigned char) *p <= 0x20 || (unsigned char) *p >= 0x7f || strchr("/:", *p))
+                        return false;
+        return true;
+}
+
+static bool context_value_ok(const char *s) {
+        if (strlen(s) > CONTEXT_VALUE_MAX)
+                return false;
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                if (*p < 0x20 || *p == 0x7f)
+                        return false;
+        return true;
+}
+
+static int read_context(sd_bus_message *msg, char **rhost, char **service, char **tty, char **poll,
+                        sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key, *value;
+                char **target = NULL;
+
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                if (streq(key, "rhost"))
+                        target = rhost;
+                else if (streq(key, "service"))
+                        target = service;
+                else if (streq(key, "tty"))
+                        target = tty;
+                else if (streq(key, "poll"))
+                        target = poll;
+
+                if (!target) {
+                        r = sd_bus_message_skip(msg, "v");   /* unknown keys: ignored, for compatibility */
+                        if (r < 0)
+                                return r;
+                } else {
+                        r = sd_bus_message_read(msg, "v", "s", &value);
+                        if (r < 0)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "Context key '%s' must be a string.", key);
+                        if (!context_value_ok(value))
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "Context key '%s' has an invalid value.", key);
+                        free(*target);
+                        *target = strdup(value);
+                        if (!*target)
+                                return -ENOMEM;
+                }
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+static void audit_start_refused(const char *user, const char *rhost, const char *service, const char *why) {
+        audit_log(AUDIT_START_REFUSED, &(AuditFields) {
+                .user = user, .rhost = rhost, .service = service, .reason = why });
+}
+
+static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_free_ char *rhost = NULL, *service = NULL, *tty = NULL, *poll = NULL;
+        const char *user;
+        unsigned per_user = 0, per_rhost = 0;
+        bool ok;
+        uid_t uid;
+        Login *l;
+        int r;
+
+        /* Read → validate → authorise → act → reply. */
+        r = sd_bus_message_read(msg, "s", &user);
+        if (r < 0)
+                return r;
+        r = read_context(msg, &rhost, &service, &tty, &poll, error);
+        if (r < 0)
+                return r;
+        if (poll && !streq(poll, "on-demand") && !streq(poll, "background"))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Context key 'poll' must be on-demand or background.");
+        if (!user_name_ok(user))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid user name.");
+
+        r = caller_uid(msg, &uid);
+        if (r < 0) {
+                log_warning_errno(r, "Could not read the caller's credentials, refusing: %m");
+                return sd_bus_error_setf(error, DEVFLOW_ERROR_NOT_PERMITTED, "Caller credentials unavailable.");
+        }
+        if (uid != 0) {
+                /* A non-root caller (a screen locker) may only start a login for its own account. */
+                char buf[4096];
+                struct passwd pw, *pwp = NULL;
+
+                if (getpwuid_r(uid, &pw, buf, sizeof buf, &pwp) != 0 || !pwp || !streq(pwp->pw_name, user)) {
+                        audit_start_refused(user, rhost, service, "caller may not start a login for this user");
+                        return sd_bus_error_setf(error, DEVFLOW_ERROR_NOT_PERMITTED,
+                                                 "Not permitted to start a login for another user.");
+                }
+        }
+        if (m->shutting_down)
+                return sd_bus_error_setf(error, DEVFLOW_ERROR_SHUTTING_DOWN, "The login service is stopping.");
+
+        r = rhost_allowed(m->config->allowed_rhosts, strempty(rhost), &ok);
+        if (r < 0 || !ok) {
+                audit_start_refused(user, rhost, service, "rhost not in allowed_rhosts");
+                return sd_bus_error_setf(error, DEVFLOW_ERROR_RHOST_NOT_ALLOWED,
+                                         "Logins from this address are not allowed.");
+        }
+
+        for (Login *i = m->logins; i; i = i->next) {
+                if (i->done)
+                        continue;
+                if (streq(i->user, user))
+                        per_user++;
+                if (streq(i->rhost, strempty(rhost)))
+                        per_rhost++;
+        }
+        if (m->n_active >= m->config->max_flows || per_user >= m->config->max_flows_per_user ||
+            per_rhost >= m->config->max_flows_per_rhost) {
+                audit_start_refused(user, rhost, service, "too many pending logins");
+                return sd_bus_error_setf(error, DEVFLOW_ERROR_TOO_MANY_FLOWS,
+                                         "Too many logins are pending; try again later.");
+        }
+        r = rate_admit(m, strempty(rhost), &ok);
+        if (r < 0)
+                return r;
+        if (!ok) {
+                audit_start_refused(user, rhost, service, "too many new logins from this address");
+                return sd_bus_error_setf(error, DEVFLOW_ERROR_RATE_LIMITED,
+                                         "Too many new logins from this address; try again later.");
+        }
+
+        r = login_new(m, user, rhost, service, tty, streq_ptr(poll, "on-demand"), msg, &l);
+        if (r < 0)
+                return r;
+        log_info("Flow %s: login for '%s' from '%s' (service '%s') started.", l->id, l->user, l->rhost, l->service);
+        r = login_start(l);
+        if (r < 0) {
+                login_free(l);
+                return r;
+        }
+        return 1; /* answered later, once the IdP gave a code */
+}
+
+static int check_root(sd_bus_message *msg, sd_bus_error *error) {
+        uid_t uid;
+
+        if (caller_uid(msg, &uid) < 0 || uid != 0)
+                return sd_bus_error_setf(error, DEVFLOW_ERROR_NOT_PERMITTED, "Only root may do this.");
+        return 0;
+}
+
+static int method_list_flows(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        uint64_t now = mono_now(m);
+        int r;
+
+        r = check_root(msg, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(sssssttu)");
+        if (r < 0)
+                return r;
+        for (Login *l = m->logins; l; l = l->next) {
+                r = sd_bus_message_append(reply, "(sssssttu)", l->id, l->user, l->rhost, l->service,
+                                          l->done ? (l->error_name ? "refused" : "approved") :
+                                                    flow_state_to_string(l->machine.state),
+                                          now - l->machine.started, l->expires_realtime, l->machine.n_polls);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_cancel_flow(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *id;
+        Login *l;
+        int r;
+
+        r = check_root(msg, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "s", &id);
+        if (r < 0)
+                return r;
+        l = manager_find_login(m, id);
+        if (!l)
+                return sd_bus_error_setf(error, DEVFLOW_ERROR_NO_SUCH_FLOW, "No such flow.");
+        login_cancel(l, "The login was cancelled by the administrator.");
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_get_status(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        uint64_t now = mono_now(m);
+        int r;
+
+        r = check_root(msg, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(
+                msg, "a{sv}", 9,
+                "Version", "s", DEVFLOW_VERSION,
+                "Issuer", "s", strempty(m->config->issuer),
+                "IdpReachable", "b", idp_reachable(m->idp),
+                "DiscoveryAgeUSec", "t", idp_discovery_age_usec(m->idp, now),
+                "JwksAgeUSec", "t", idp_jwks_age_usec(m->idp, now),
+                "ActiveFlows", "u", m->n_active,
+                "FlowsStarted", "t", m->n_started,
+                "FlowsApproved", "t", m->n_approved,
+                "UptimeUSec", "t", now - m->started_at);
+}
+
+/* Flow objects: only the connection that started a flow may touch it. */
+static int find_flow(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                     sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_free_ char *id = NULL;
+        Login *l;
+        int r;
+
+        r = sd_bus_path_decode(path, DEVFLOW_FLOW_PATH_PREFIX, &id);
+        if (r <= 0)
+                return 0;
+        l = manager_find_login(m, id);
+        if (!l)
+                return 0;
+        *found = l;
+        return 1;
+}
+
+static int check_owner(Login *l, sd_bus_message *msg, sd_bus_error *error) {
+        if (!streq_ptr(sd_bus_message_get_sender(msg), l->owner))
+                return sd_bus_error_setf(error, DEVFLOW_ERROR_NOT_PERMITTED, "This flow belongs to another caller.");
+        return 0;
+}
+
+static int method_wait(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Login *l = userdata;
+        int r;
+
+        r = check_owner(l, msg, error);
+        if (r < 0)
+                return r;
+        return login_add_wait(l, msg);
+}
+
+static int method_poll(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Login *l = userdata;
+        int r;
+
+        r = check_owner(l, msg, error);
+        if (r < 0)
+                return r;
+        return login_poll_now(l, msg);
+}
+
+static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Login *l = userdata;
+        int r;
+
+        r = check_owner(l, msg, error);
+        if (r < 0)
+                return r;
+        login_cancel(l, "The login was cancelled.");
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("StartLogin",
+                                SD_BUS_ARGS("s", user, "a{sv}", context),
+                                SD_BUS_RESULT("o", flow, "s", user_code, "s", verification_uri,
+                                              "s", verification_uri_complete, "t", expires_usec, "t", interval_usec),
+                                method_start_login, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListFlows",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(sssssttu)", flows),
+                                method_list_flows, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CancelFlow",
+                                SD_BUS_ARGS("s", id),
+                                SD_BUS_NO_RESULT,
+                                method_cancel_flow, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetStatus",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a{sv}", status),
+                                method_get_status, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};
+
+static const sd_bus_vtable flow_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("Wait",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("b", allowed, "s", local_user, "s", message),
+                                method_wait, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Poll",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("t", next_poll_usec),
+                                method_poll, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Cancel", NULL, NULL, method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};
+
+static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        log_info("Stopping: cancelling %u pending logins.", m->n_active);
+        m->shutting_down = true;
+        for (Login *l = m->logins; l; l = l->next)
+                if (!l->done)
+                        login_cancel(l, "The login service is stopping.");
+        (void) sd_bus_flush(m->bus);
+        return sd_event_exit(m->event, 0);
+}
+
+static Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        while (m->logins)
+                login_free(m->logins);
+        while (m->rates) {
+                RhostRate *r = m->rates;
+                m->rates = r->next;
+                free(r->rhost);
+                free(r);
+        }
+        idp_free(m->idp);
+        http_free(m->http);
+        usermap_free(m->usermap);
+        EVP_PKEY_free(m->client_key);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+
+static int manager_load_keys(Manager *m) {
+        Config *c = m->config;
+        int r;
+
+        if (c->map_file) {
+                _cleanup_free_ char *why = NULL;
+                r = usermap_load(c->map_file, &m->usermap, &why);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to load map_file %s: %s", c->map_file, strna(why));
+        }
+        if (c->client_auth == CLIENT_AUTH_PRIVATE_KEY_JWT) {
+                _cleanup_free_ char *why = NULL;
+                char *pem = NULL;
+
+                r = read_secure_file(c->client_key_file, 64 * 1024, &pem, &why);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to read client_key_file %s: %s", c->client_key_file, strna(why));
+                r = jws_load_private_key_pem(pem, strlen(pem), &m->client_key);
+                erase_and_free(pem);
+                if (r < 0)
+                        return log_error_errno(r, "client_key_file %s holds no usable RSA or EC private key.",
+                                               c->client_key_file);
+        }
+        return 0;
+}
+
 int manager_run(Config *config);
-int manager_run(Config *config) { return -EOPNOTSUPP; }
+
+int manager_run(Config *config) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        sigset_t ss;
+        int r;
+
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                return log_error_errno(EIO, "Failed to initialise libcurl.");
+
+        m = calloc(1, sizeof *m);
+        if (!m)
+                return log_oom();
+        m->config = config;
+
+        r = manager_load_keys(m);
+        if (r < 0)
+                return r;
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate the event loop: %m");
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &m->started_at);
+
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
+                return log_error_errno(errno, "Failed to block signals: %m");
+        r = sd_event_add_signal(m->event, NULL, SIGTERM, on_sigterm, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGINT, on_sigterm, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch signals: %m");
+        (void) signal(SIGPIPE, SIG_IGN);
+
+        r = http_new(m->event, &(HttpOptions) {
+                        .ca_file = config->ca_file,
+                        .client_cert_file = config->client_auth == CLIENT_AUTH_TLS_CLIENT_AUTH ? config->client_cert_file : NULL,
+                        .client_key_file = config->client_auth == CLIENT_AUTH_TLS_CLIENT_AUTH ? config->client_key_file : NULL,
+                        .timeout_usec = config->http_timeout_usec,
+                        .allow_http_loopback = config->allow_http_loopback,
+                     }, &m->http);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up HTTP: %m");
+        r = idp_new(m->event, m->http, config, &m->idp);
+        if (r < 0)
+                return log_oom();
+
+        r = sd_bus_open_system(&m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the system bus: %m");
+        r = sd_bus_add_object_vtable(m->bus, NULL, DEVFLOW_BUS_PATH, DEVFLOW_MANAGER_IFACE, manager_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add the manager object: %m");
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, DEVFLOW_FLOW_PATH_PREFIX, DEVFLOW_FLOW_IFACE, flow_vtable,
+                                       find_flow, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add the flow objects: %m");
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+        r = sd_bus_request_name(m->bus, DEVFLOW_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to take the bus name %s: %m", DEVFLOW_BUS_NAME);
+
+        idp_start(m->idp);
+        log_info("devflowd %s running for %s.", DEVFLOW_VERSION, strna(config->issuer));
+
+        r = sd_event_loop(m->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return 0;
+}
