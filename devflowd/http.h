@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "macro.h"
+
 /* libcurl's multi interface driven by the daemon's sd-event loop: one thread, no blocking call,
  * many transfers at once, connections and TLS sessions reused across flows. */
 
@@ -31,7 +33,8 @@ typedef struct HttpReply {
         const char *error_text;         /* curl's words when error < 0, for the log */
 } HttpReply;
 
-/* Called once when the transfer ends. The callback may free the request. */
+/* Called once when the transfer ends. The reply lives in the request: free the request only after the last
+ * use of the reply (take it with _cleanup_(http_request_freep) at the top of the callback). */
 typedef void (*HttpCallback)(HttpRequest *req, const HttpReply *reply, void *userdata);
 
 int http_new(sd_event *event, const HttpOptions *options, Http **ret);
@@ -43,5 +46,6 @@ Http *http_free(Http *h);
 int http_request(Http *h, const char *url, const char *post_body, const char *authorization,
                  HttpCallback callback, void *userdata, HttpRequest **ret);
 HttpRequest *http_request_free(HttpRequest *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(HttpRequest *, http_request_free);
 
 unsigned http_n_running(const Http *h);

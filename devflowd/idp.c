@@ -184,7 +184,7 @@ static void on_discovery(HttpRequest *req, const HttpReply *reply, void *userdat
         Discovery d = {};
         int r;
 
-        idp->discovery_fetch.req = http_request_free(idp->discovery_fetch.req);
+        _cleanup_(http_request_freep) HttpRequest *done = TAKE_PTR(idp->discovery_fetch.req);
 
         if (reply->error < 0) {
                 idp->reachable = false;
@@ -261,7 +261,7 @@ static void on_jwks(HttpRequest *req, const HttpReply *reply, void *userdata) {
         Jwks *j = NULL;
         int r;
 
-        idp->jwks_fetch.req = http_request_free(idp->jwks_fetch.req);
+        _cleanup_(http_request_freep) HttpRequest *done = TAKE_PTR(idp->jwks_fetch.req);
 
         if (reply->error < 0) {
                 idp->reachable = false;

@@ -91,7 +91,7 @@ static void finish(Login *l, FlowState state, const char *error_name, const char
                 return;
         l->done = true;
 
-        l->req = http_request_free(l->req);
+        _cleanup_(http_request_freep) HttpRequest *done = TAKE_PTR(l->req);
         l->timer = sd_event_source_disable_unref(l->timer);
         l->idp_wait = idp_wait_free(l->idp_wait);
         wipe_secrets(l);
@@ -216,7 +216,7 @@ static void on_token_reply(HttpRequest *req, const HttpReply *reply, void *userd
         FlowAction a;
         int r;
 
-        l->req = http_request_free(l->req);
+        _cleanup_(http_request_freep) HttpRequest *done = TAKE_PTR(l->req);
 
         if (reply->error < 0) {
                 fail_transport(l, reply, "token request");
@@ -306,7 +306,7 @@ static void on_userinfo(HttpRequest *req, const HttpReply *reply, void *userdata
         _cleanup_free_ char *reason = NULL;
         int r;
 
-        l->req = http_request_free(l->req);
+        _cleanup_(http_request_freep) HttpRequest *done = TAKE_PTR(l->req);
         l->access_token = erase_and_free(l->access_token);
 
         if (reply->error < 0) {
@@ -416,7 +416,7 @@ static void on_device_auth(HttpRequest *req, const HttpReply *reply, void *userd
         uint64_t when = 0, now = mono_now(l);
         int r;
 
-        l->req = http_request_free(l->req);
+        _cleanup_(http_request_freep) HttpRequest *done = TAKE_PTR(l->req);
 
         if (reply->error < 0) {
                 fail_transport(l, reply, "device authorization request");
