@@ -33,7 +33,6 @@ UserMap *usermap_free(UserMap *m) {
         free(m);
         return NULL;
 }
-DEFINE_TRIVIAL_CLEANUP_FUNC(UserMap *, usermap_free);
 
 size_t usermap_size(const UserMap *m) {
         return m ? m->n : 0;

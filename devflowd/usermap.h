@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+#include "macro.h"
+
 /* The map file ([login] map_file): from a claim value to a local user. When a map file is set,
  * only mapped identities may log in (claims.h).
  *
@@ -37,3 +39,4 @@ const char *usermap_lookup(const UserMap *m, const char *claim_value);
 size_t usermap_size(const UserMap *m);
 
 UserMap *usermap_free(UserMap *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(UserMap *, usermap_free);
