@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# make deb: builds the binary packages with dpkg-buildpackage in a temporary copy of the tree (the
+# work tree stays clean), collects the .deb files in build/deb/ and runs lintian (errors fail).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+
+for tool in dpkg-buildpackage dpkg-architecture; do
+        command -v "$tool" >/dev/null || { echo "deb: $tool is missing (apt-get install dpkg-dev debhelper)" >&2; exit 1; }
+done
+
+version=$(dpkg-parsechangelog -l debian/changelog -S Version)
+upstream=${version%-*}
+tmp=$(mktemp -d /tmp/devflow-deb.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+src=$tmp/pam-devflow-$upstream
+mkdir -p "$src"
+
+# The files git knows (as they are in the work tree), so that nobody's untracked work in progress
+# and no build output ends up in the package; a tree without git is copied without build/.
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        git ls-files -z --cached | while IFS= read -r -d '' f; do
+                [ -e "$f" ] || [ -L "$f" ] || continue
+                printf '%s\0' "$f"
+        done | tar --null -T - -cf - | tar -xf - -C "$src"
+else
+        tar --exclude=./build --exclude=./.git -cf - . | tar -xf - -C "$src"
+fi
+# Binaries that happen to be in the copy must not be reused.
+make -s -C "$src" clean >/dev/null
+
+echo "deb: building $version in $src"
+(cd "$src" && dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1 || {
+        tail -n 60 "$tmp/build.log" >&2
+        echo "deb: dpkg-buildpackage failed (full log above, last 60 lines)" >&2
+        exit 1
+}
+
+mkdir -p build/deb
+rm -f build/deb/*.deb build/deb/*.changes build/deb/*.buildinfo
+cp "$tmp"/*.deb "$tmp"/*.changes "$tmp"/*.buildinfo build/deb/
+ls -l build/deb/*.deb
+
+if command -v lintian >/dev/null; then
+        echo "deb: lintian"
+        # --fail-on error: warnings are printed, errors fail the build.
+        lintian --fail-on error --tag-display-limit 0 build/deb/*.changes | tee build/deb/lintian.txt
+else
+        echo "deb: lintian is missing, not checked" >&2
+        exit 1
+fi
