@@ -449,7 +449,7 @@ static void on_device_auth(HttpRequest *req, const HttpReply *reply, void *userd
         }
         l->expires_realtime = mono_to_realtime(l, l->machine.expires_at);
 
-        r = sd_bus_reply_method_return(l->start_msg, "osssstt", l->path, l->user_code, l->verification_uri,
+        r = sd_bus_reply_method_return(l->start_msg, "ossstt", l->path, l->user_code, l->verification_uri,
                                        strempty(l->verification_uri_complete), l->expires_realtime,
                                        l->machine.interval);
         l->start_msg = sd_bus_message_unref(l->start_msg);
