@@ -28,7 +28,7 @@ void verdict_done(Verdict *v) {
         *v = (Verdict) {};
 }
 
-int claims_user_lookup_nss(const char *name, uid_t *ret_uid, void *userdata) {
+int claims_user_lookup_nss(const char *name, uid_t *ret_uid, _unused_ void *userdata) {
         _cleanup_free_ char *buf = NULL;
         struct passwd pw, *result = NULL;
         long sz = sysconf(_SC_GETPW_R_SIZE_MAX);
