@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <inttypes.h>
+#include <security/pam_appl.h>
+#include <security/pam_ext.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "conv.h"
+#include "devflow-bus.h"
+#include "macro.h"
+
+/* Decodes one UTF-8 character. Returns its length (1..4), or 0 when the bytes are not valid UTF-8
+ * (stray continuation bytes, overlong forms, surrogates, beyond U+10FFFF, truncated). */
+static size_t utf8_decode(const unsigned char *p, uint32_t *ret) {
+        uint32_t c;
+        size_t n;
+
+        if (p[0] < 0x80) {
+                *ret = p[0];
+                return 1;
+        }
+        if (p[0] >= 0xC2 && p[0] <= 0xDF)
+                n = 2, c = p[0] & 0x1F;
+        else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+                n = 3, c = p[0] & 0x0F;
+        else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+                n = 4, c = p[0] & 0x07;
+        else
+                return 0;
+        for (size_t i = 1; i < n; i++) {
+                if ((p[i] & 0xC0) != 0x80)      /* also stops at the NUL */
+                        return 0;
+                c = (c << 6) | (p[i] & 0x3F);
+        }
+        if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+                return 0;
+        *ret = c;
+        return n;
+}
+
+/* Invisible characters that reorder or hide text (Trojan Source): not shown either. */
+static bool is_format_char(uint32_t c) {
+        return (c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) ||
+                c == 0xFEFF || c == 0x061C;
+}
+
+/* Skips a control string (OSC, DCS, SOS, PM, APC) after its introducer: up to and including BEL, ST
+ * (ESC \ or 0x9C, raw or as UTF-8), or the end. */
+static const unsigned char *skip_string(const unsigned char *p) {
+        for (; *p; p++) {
+                if (*p == 0x07 || *p == 0x9C)
+                        return p + 1;
+                if (*p == 0x1B && p[1] == '\\')
+                        return p + 2;
+                if (*p == 0xC2 && p[1] == 0x9C)
+                        return p + 2;
+        }
+        return p;
+}
+
+/* Skips a CSI sequence after its introducer: parameter and intermediate bytes, then the final byte.
+ * Anything else ends it without being consumed. */
+static const unsigned char *skip_csi(const unsigned char *p) {
+        while (*p >= 0x20 && *p <= 0x3F)
+                p++;
+        while (*p >= 0x20 && *p <= 0x2F)
+                p++;
+        if (*p >= 0x40 && *p <= 0x7E)
+                p++;
+        return p;
+}
+
+/* Handles an 8-bit introducer (C1 code point c); returns where the sequence ends. */
+static const unsigned char *skip_c1(uint32_t c, const unsigned char *after) {
+        switch (c) {
+        case 0x9B:                                      /* CSI */
+                return skip_csi(after);
+        case 0x90: case 0x98: case 0x9D: case 0x9E: case 0x9F:  /* DCS SOS OSC PM APC */
+                return skip_string(after);
+        default:
+                return after;
+        }
+}
+
+static const unsigned char *skip_esc(const unsigned char *p) {
+        /* p points after ESC */
+        switch (*p) {
+        case '[':
+                return skip_csi(p + 1);
+        case ']': case 'P': case 'X': case '^': case '_':
+                return skip_string(p + 1);
+        default:
+                break;
+        }
+        if (*p >= 0x20 && *p <= 0x2F) {                 /* nF: intermediates, then a final byte */
+                while (*p >= 0x20 && *p <= 0x2F)
+                        p++;
+                if (*p >= 0x30 && *p <= 0x7E)
+                        p++;
+                return p;
+        }
+        if (*p >= 0x30 && *p <= 0x7E)                   /* Fp, Fe, Fs: ESC + one character */
+                return p + 1;
+        return p;
+}
+
+int conv_sanitize(const char *s, size_t max, char **ret) {
+        const unsigned char *p = (const unsigned char *) strempty(s);
+        _cleanup_free_ char *buf = NULL;
+        size_t n = 0;
+
+        assert(ret);
+
+        buf = malloc(MIN(strlen((const char *) p), max) + 1);
+        if (!buf)
+                return -ENOMEM;
+
+        while (*p) {
+                uint32_t c;
+                size_t l = utf8_decode(p, &c);
+
+                if (l == 0) {
+                        /* Not UTF-8: a raw byte. 0x80..0x9F are 8-bit C1 controls to some terminals. */
+                        c = *p;
+                        p = c >= 0x80 && c <= 0x9F ? skip_c1(c, p + 1) : p + 1;
+                        continue;
+                }
+                if (c == 0x1B) {
+                        p = skip_esc(p + 1);
+                        continue;
+                }
+                if (c >= 0x80 && c <= 0x9F) {
+                        p = skip_c1(c, p + l);
+                        continue;
+                }
+                if (c < 0x20 || c == 0x7F || is_format_char(c)) {
+                        p += l;
+                        continue;
+                }
+                if (n + l > max)
+                        break;
+                memcpy(buf + n, p, l);
+                n += l;
+                p += l;
+        }
+        buf[n] = 0;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int conv_format_expiry(uint64_t expires_usec, uint64_t now_usec, char **ret) {
+        time_t t = (time_t) (expires_usec / USEC_PER_SEC);
+        uint64_t left = expires_usec > now_usec ? (expires_usec - now_usec) / USEC_PER_SEC : 0;
+        char when[32], in[48];
+        struct tm tm;
+        char *s;
+
+        assert(ret);
+
+        if (!localtime_r(&t, &tm) || strftime(when, sizeof(when), "%H:%M:%S", &tm) == 0)
+                return -EINVAL;
+
+        if (left < 60)
+                snprintf(in, sizeof(in), "in less than a minute");
+        else if (left < 90)
+                snprintf(in, sizeof(in), "in 1 minute");
+        else
+                snprintf(in, sizeof(in), "in %" PRIu64 " minutes", (left + 30) / 60);
+
+        if (asprintf(&s, "%s (%s)", when, in) < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+static bool has_utf8(const char *s) {
+        return s && (strcasestr(s, "utf-8") || strcasestr(s, "utf8"));
+}
+
+bool conv_locale_is_utf8(const char *codeset, const char *lc_all, const char *lc_ctype, const char *lang) {
+        if (codeset && (strcasecmp(codeset, "UTF-8") == 0 || strcasecmp(codeset, "utf8") == 0))
+                return true;
+        /* POSIX precedence: the first one set wins */
+        if (lc_all && *lc_all)
+                return has_utf8(lc_all);
+        if (lc_ctype && *lc_ctype)
+                return has_utf8(lc_ctype);
+        return has_utf8(lang);
+}
+
+QrStyle conv_qr_style(QrMode mode, bool remote, bool utf8_locale) {
+        switch (mode) {
+        case QR_MODE_OFF:
+                return QR_STYLE_NONE;
+        case QR_MODE_ASCII:
+                return QR_STYLE_ASCII;
+        case QR_MODE_UTF8:
+                return QR_STYLE_UTF8;
+        case QR_MODE_AUTO:
+                return !remote && utf8_locale ? QR_STYLE_UTF8 : QR_STYLE_ASCII;
+        default:
+                return QR_STYLE_ASCII;
+        }
+}
+
+int conv_build_info(const ConvInfo *info, char **ret) {
+        _cleanup_free_ char *host = NULL, *user = NULL, *rhost = NULL, *code = NULL, *uri = NULL,
+                *uri_complete = NULL, *qr = NULL, *expiry = NULL, *from = NULL;
+        const char *qr_text;
+        char *s;
+        int r;
+
+        assert(info);
+        assert(ret);
+
+        if (conv_sanitize(info->host, CONV_FIELD_MAX, &host) < 0 ||
+            conv_sanitize(info->user, CONV_FIELD_MAX, &user) < 0 ||
+            conv_sanitize(info->rhost, CONV_FIELD_MAX, &rhost) < 0 ||
+            conv_sanitize(info->user_code, CONV_FIELD_MAX, &code) < 0 ||
+            conv_sanitize(info->uri, CONV_URI_MAX, &uri) < 0 ||
+            conv_sanitize(info->uri_complete, CONV_URI_MAX, &uri_complete) < 0)
+                return -ENOMEM;
+
+        r = conv_format_expiry(info->valid_until_usec, info->now_usec, &expiry);
+        if (r < 0)
+                return r;
+
+        /* The QR code encodes exactly what is shown: the sanitised URI. */
+        qr_text = qr_pick_text(uri_complete, uri, info->qr);
+        if (qr_text && info->qr != QR_STYLE_NONE) {
+                r = qr_render(qr_text, info->qr, &qr);
+                if (r == -ENOMEM)
+                        return r;
+                /* r < 0 otherwise: cannot be drawn (too long); the link and the code still work */
+        }
+
+        if (*rhost && asprintf(&from, " from %s", rhost) < 0)
+                return -ENOMEM;
+
+        if (asprintf(&s,
+                     "Login to %s for %s%s\n"
+                     "Open:  %s\n"
+                     "Code:  %s\n"
+                     "%s"
+                     "Valid until %s.",
+                     *host ? host : "this host", user, strempty(from),
+                     *uri ? uri : uri_complete,
+                     code,
+                     strempty(qr),
+                     expiry) < 0)
+                return -ENOMEM;
+
+        *ret = s;
+        return 0;
+}
+
+static void responses_free(struct pam_response *resp, int n) {
+        if (!resp)
+                return;
+        for (int i = 0; i < n; i++)
+                erase_and_free(resp[i].resp);   /* "Press Enter" answers may be passwords typed by habit */
+        free(resp);
+}
+
+int conv_send(pam_handle_t *pamh, int info_style, const char *info, const char *prompt) {
+        const struct pam_conv *conv = NULL;
+        struct pam_message msgs[2];
+        const struct pam_message *pmsgs[2];
+        struct pam_response *resp = NULL;
+        int n = 0, r;
+
+        assert(pamh);
+
+        r = pam_get_item(pamh, PAM_CONV, (const void **) &conv);
+        if (r != PAM_SUCCESS || !conv || !conv->conv)
+                return PAM_CONV_ERR;
+
+        if (info && *info)
+                msgs[n++] = (struct pam_message) { .msg_style = info_style, .msg = info };
+        if (prompt)
+                msgs[n++] = (struct pam_message) { .msg_style = PAM_PROMPT_ECHO_OFF, .msg = prompt };
+        if (n == 0)
+                return PAM_SUCCESS;
+        for (int i = 0; i < n; i++)
+                pmsgs[i] = &msgs[i];
+
+        r = conv->conv(n, pmsgs, &resp, conv->appdata_ptr);
+        responses_free(resp, n);
+        if (r == PAM_BUF_ERR)
+                return PAM_BUF_ERR;
+        if (r != PAM_SUCCESS)
+                return PAM_CONV_ERR;
+        if (prompt && !resp)    /* a prompt without an answer: the application did not play along */
+                return PAM_CONV_ERR;
+        return PAM_SUCCESS;
+}
+
+int conv_outcome_message(const Outcome *o, const char *pam_user, char **ret) {
+        const char *daemon_text = NULL, *fixed;
+        char *s;
+
+        assert(o);
+        assert(ret);
+
+        if (o->conv_failed || bus_outcome_to_pam(o, pam_user) == PAM_SUCCESS) {
+                *ret = NULL;
+                return 0;
+        }
+
+        if (o->timed_out)
+                fixed = "Login timed out.";
+        else if (o->error == -ENOMEM)
+                fixed = "Out of memory.";
+        else if (sd_bus_error_is_set(&o->bus_error)) {
+                bool ours = strncmp(o->bus_error.name, DEVFLOW_ERROR_PREFIX, strlen(DEVFLOW_ERROR_PREFIX)) == 0;
+
+                /* The daemon's own errors carry a message fit to show; D-Bus's own do not. */
+                if (ours)
+                        daemon_text = o->bus_error.message;
+                fixed = ours ? "Login refused." : "The login service is not available.";
+        } else if (o->error == -EBADMSG)
+                fixed = "The login service sent an invalid answer.";
+        else if (o->error < 0)
+                fixed = "The login service is not available.";
+        else if (o->have_verdict && o->allowed)
+                /* allowed, but for another account: never show the daemon's "welcome" here */
+                fixed = "The approving account does not match this login.";
+        else {
+                daemon_text = o->message;
+                fixed = "Login refused.";
+        }
+
+        if (daemon_text) {
+                int r = conv_sanitize(daemon_text, CONV_FIELD_MAX, &s);
+                if (r < 0)
+                        return r;
+                if (*s) {
+                        *ret = s;
+                        return 0;
+                }
+                free(s);
+        }
+
+        s = strdup(fixed);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
