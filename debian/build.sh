@@ -16,13 +16,13 @@ trap 'rm -rf "$tmp"' EXIT
 src=$tmp/pam-devflow-$upstream
 mkdir -p "$src"
 
-# The files git knows (as they are in the work tree), so that nobody's untracked work in progress
-# and no build output ends up in the package; a tree without git is copied without build/.
-if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-        git ls-files -z --cached | while IFS= read -r -d '' f; do
-                [ -e "$f" ] || [ -L "$f" ] || continue
-                printf '%s\0' "$f"
-        done | tar --null -T - -cf - | tar -xf - -C "$src"
+# What is committed (HEAD), with the packaging files (conf/ man/ debian/ rpm/) as they are in the
+# work tree: others' uncommitted work in progress stays out, and packaging edits can be tried before
+# they are committed. In a fresh clone that is simply the tree. Without git: the tree minus build/.
+if git rev-parse --verify -q HEAD >/dev/null 2>&1; then
+        git archive --format=tar HEAD | tar -xf - -C "$src"
+        git ls-files -z --cached --others --exclude-standard -- conf man debian rpm |
+                tar --null -T - -cf - | tar -xf - -C "$src"
 else
         tar --exclude=./build --exclude=./.git -cf - . | tar -xf - -C "$src"
 fi
