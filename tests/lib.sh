@@ -180,6 +180,7 @@ pam_service() {
 # the conversation's input. Output in $TEST_DIR/pamtester.out; returns pamtester's status.
 pamtester_run() {
         local service=$1 user=$2; shift 2
+        # Unbuffered, so a test sees the code while pamtester still waits (stdbuf keeps LD_PRELOAD).
         LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$PAM_DIR \
-                pamtester -v "$@" "$service" "$user" authenticate
+                stdbuf -o0 -e0 pamtester -v "$@" "$service" "$user" authenticate
 }
