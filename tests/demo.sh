@@ -35,8 +35,23 @@ command -v pamtester >/dev/null || die "pamtester is missing: run 'bash tests/de
 op_node_ok || die "node_modules/oidc-provider is missing: run 'bash tests/deps.sh' (npm ci)"
 
 ACCOUNT_FILES=(/etc/passwd /etc/group /etc/shadow /etc/gshadow /etc/subuid /etc/subgid)
-account_sums() { sha256sum "${ACCOUNT_FILES[@]}" 2>/dev/null; }
-SUMS_BEFORE=$(account_sums)
+# One hash per line of each account file (no secret kept in clear): sorted "file hash" lines.
+account_sums() {
+        python3 - "${ACCOUNT_FILES[@]}" <<'PY'
+import hashlib, sys
+for f in sys.argv[1:]:
+    try:
+        for line in open(f, "rb").read().splitlines():
+            print(f, hashlib.sha256(line).hexdigest())
+    except FileNotFoundError:
+        pass
+PY
+}
+# demo_user_entries: lines of the account files that name the demo user (as account or group member).
+demo_user_entries() {
+        grep -sHE "^$DEMO_USER:|[:,]$DEMO_USER(,|$)" "${ACCOUNT_FILES[@]}" | cut -d: -f1 | sort -u
+}
+SUMS_BEFORE=$(account_sums | sort)
 USER_EXISTED=
 getent passwd "$DEMO_USER" >/dev/null && USER_EXISTED=1
 VERDICT=
@@ -60,11 +75,19 @@ demo_cleanup() {
         else
                 note "removed the temporary user $DEMO_USER"
         fi
-        if [ "$(account_sums)" = "$SUMS_BEFORE" ]; then
+        local after lost left_in
+        after=$(account_sums | sort)
+        lost=$(comm -23 <(echo "$SUMS_BEFORE") <(echo "$after") | wc -l)
+        left_in=$(demo_user_entries | tr '\n' ' ')
+        if [ -z "$USER_EXISTED" ] && [ -n "$left_in" ]; then
+                note "ENTRIES FOR $DEMO_USER ARE LEFT IN: $left_in"; rc=1
+        elif [ "$after" = "$SUMS_BEFORE" ]; then
                 note "/etc/passwd, group, shadow, gshadow, subuid, subgid: byte for byte as before"
                 note "(useradd/userdel refresh their '-' backup copies); nothing else under /etc was written"
         else
-                note "THE ACCOUNT FILES UNDER /etc DIFFER FROM BEFORE"; rc=1
+                note "/etc account files: nothing of $DEMO_USER left; they differ from before by" \
+                        "+$(comm -13 <(echo "$SUMS_BEFORE") <(echo "$after") | wc -l)/-$lost lines of other accounts:" \
+                        "something else on this machine changed accounts during the demo"
         fi
         if [ -d "$TEST_DIR" ]; then
                 note "kept $TEST_DIR for inspection (the demo failed)"
@@ -128,10 +151,14 @@ say "4. This is what the user sees: PAM service 'demo' = 'auth required pam_devf
 printf '   %s\n\n' "run by pamtester as $DEMO_USER, as if connecting from $RHOST (pam_wrapper: /etc/pam.d untouched):"
 OUT=$TEST_DIR/pamtester.out
 : >"$OUT"
-pamtester_run demo "$DEMO_USER" -I rhost="$RHOST" </dev/null >"$OUT" 2>&1 &
+# pamtester on a pseudo-terminal (script(1)) as on a console: its conversation is written at once,
+# not held in a stdio buffer, and shown live from the captured copy.
+export -f pamtester_run
+export PAM_WRAPPER_LIB PAM_DIR
+SHELL=/bin/bash script -qfec "pamtester_run demo '$DEMO_USER' -I rhost='$RHOST'" /dev/null </dev/null >"$OUT" 2>&1 &
 PAM_PID=$!
 t_track "$PAM_PID"
-tail -n +1 -f --pid="$PAM_PID" "$OUT" &
+tail -n +1 -f --pid="$PAM_PID" "$OUT" | sed -u 's/\r$//' &
 TAIL_PID=$!
 t_track "$TAIL_PID"
 
@@ -175,6 +202,6 @@ else
         show_daemon_log
         T_FAILED=1
 fi
-note "What the daemon logged for this login (no code, token or secret is ever logged):"
-grep -iE 'audit|login|flow|approved|allowed|refused' "$TEST_DIR/devflowd.log" 2>/dev/null | grep -v DEBUG | tail -n 6 | sed 's/^/   | /'
+note "The daemon's audit events for this login (no code, token or secret is ever logged):"
+grep -E '^(<[0-9]>)?audit: ' "$TEST_DIR/devflowd.log" 2>/dev/null | sed 's/^<[0-9]>//; s/^/   | /'
 note "Token requests the provider saw: $(op_count '^REQ POST /token ') (the daemon polled until approval, then stopped)"
