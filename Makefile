@@ -48,6 +48,8 @@ HEADERS := $(wildcard common/*.h devflowd/*.h pam_devflow/*.h devflowctl/*.h tes
 
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/%,$(UNIT_SRCS))
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,build/asan/tool-%,$(TOOL_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 
@@ -90,7 +92,11 @@ build/asan/test-%: tests/unit/test-%.c build/asan/libdevflowd.a build/asan/libmo
 build/asan/devflowd: $(patsubst %.c,build/asan/obj/%.o,$(DAEMON_SRCS) $(COMMON_SRCS))
 	$(CC) $(A_CFLAGS) -o $@ $^ $(D_LIBS)
 
-asan: build/asan/devflowd $(UNIT_BINS)
+# Test programs (bus clients and the like) that the integration tests run.
+build/asan/tool-%: tests/tools/%.c build/asan/libdevflowd.a build/asan/libmodule.a $(HEADERS)
+	$(CC) $(A_CFLAGS) -Itests/unit -Idevflowd -Ipam_devflow -o $@ $< build/asan/libmodule.a build/asan/libdevflowd.a $(A_LIBS)
+
+asan: build/asan/devflowd $(UNIT_BINS) $(TOOL_BINS)
 
 # ---- fuzzing (clang's libFuzzer) -----------------------------------------------------------------
 FZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -Icommon -Idevflowd -fsanitize=fuzzer,address,undefined \
