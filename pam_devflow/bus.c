@@ -135,12 +135,12 @@ static int strdup_checked(const char *s, char **ret) {
 }
 
 int bus_start_login(sd_bus *bus, const char *user, const char *rhost, const char *service, const char *tty,
-                    uint64_t timeout_usec, sd_bus_error *error, LoginInfo *ret) {
+                    const char *poll, uint64_t timeout_usec, sd_bus_error *error, LoginInfo *ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(bus_login_info_done) LoginInfo info = {};
         const char *flow, *code, *uri, *uri_complete;
         const struct { const char *key, *value; } ctx[] = {
-                { "rhost", rhost }, { "service", service }, { "tty", tty },
+                { "rhost", rhost }, { "service", service }, { "tty", tty }, { "poll", poll },
         };
         uint64_t expires, interval;
         int r;
@@ -285,7 +285,7 @@ int bus_poll(sd_bus *bus, const char *flow_path, sd_bus_error *error, uint64_t *
         r = sd_bus_message_new_method_call(bus, &m, DEVFLOW_BUS_NAME, flow_path, DEVFLOW_FLOW_IFACE, "Poll");
         if (r < 0)
                 return r;
-        r = sd_bus_call(bus, m, BUS_SHORT_CALL_TIMEOUT_USEC, error, &reply);
+        r = sd_bus_call(bus, m, BUS_CALL_TIMEOUT_USEC /* answered after the poll, which may wait out the interval */, error, &reply);
         if (r < 0)
                 return r;
         if (!sd_bus_message_has_signature(reply, "t"))

@@ -56,6 +56,7 @@ int bus_open(sd_bus **ret);
 /* StartLogin(user, {"rhost","service","tty"}) → LoginInfo. NULL or empty context values are left out.
  * A malformed reply gives -EBADMSG. On a D-Bus error reply, *error is set and a negative errno returned. */
 int bus_start_login(sd_bus *bus, const char *user, const char *rhost, const char *service, const char *tty,
+                    const char *poll,
                     uint64_t timeout_usec, sd_bus_error *error, LoginInfo *ret);
 
 /* Sends Wait() on the flow asynchronously; the reply fills *o (which must outlive the slot). */

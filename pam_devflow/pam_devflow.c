@@ -24,8 +24,7 @@
 
 #define USER_NAME_MAX 256U
 #define PROMPT_TEXT "Press Enter once you have approved: "
-#define POLL_GRACE_USEC (3 * USEC_PER_SEC)      /* after the daemon's next poll, wait this long for its verdict */
-#define POLL_WAIT_MAX_USEC (30 * USEC_PER_SEC)  /* whatever next_poll_usec says */
+#define POLL_GRACE_USEC (500 * USEC_PER_MSEC)   /* Poll() answers after its poll: the verdict is queued by then */
 #define RESTART_MIN_LEFT_USEC (5 * USEC_PER_SEC)
 #define RESTARTS_MAX 10U
 
@@ -93,7 +92,10 @@ static int start_flow(Login *l) {
         bus_outcome_done(&l->outcome);
         bus_login_info_done(&l->info);
 
+        /* With a prompt the daemon polls when the user presses Enter, so that press gets its answer one
+         * round trip later instead of up to an interval later; without one it polls in the background. */
         r = bus_start_login(l->bus, l->user, l->rhost, l->service, l->tty,
+                            l->args.prompt == PROMPT_ENTER ? "on-demand" : "background",
                             MIN(BUS_CALL_TIMEOUT_USEC, MAX(time_left(l), USEC_PER_SEC)), &error, &l->info);
         if (r < 0) {
                 pam_syslog(l->pamh, LOG_ERR, "StartLogin() failed: %s", error.name ?: strerror(-r));
@@ -191,7 +193,7 @@ static int wait_verdict(Login *l, const char *info) {
 
         for (;;) {
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-                uint64_t next = 0, now_rt, delay, until;
+                uint64_t next = 0, until;
 
                 if (!converse(l, PAM_TEXT_INFO, text, prompt))
                         return 1;
@@ -206,15 +208,13 @@ static int wait_verdict(Login *l, const char *info) {
                 if (time_left(l) == 0)
                         return 0;
 
+                /* Answered once the poll it asks for is answered (after the interval, if one is running). */
                 r = bus_poll(l->bus, l->info.flow_path, &error, &next);
                 if (r < 0)
                         /* the flow may just have ended; its Wait() reply says how */
                         debug(l, "Poll() failed, ignoring: %s", error.name ?: strerror(-r));
 
-                now_rt = bus_now(CLOCK_REALTIME);
-                delay = next > now_rt ? MIN(next - now_rt, POLL_WAIT_MAX_USEC) : 0;
-                until = MIN(bus_now(CLOCK_MONOTONIC) + delay + POLL_GRACE_USEC, l->deadline);
-
+                until = MIN(bus_now(CLOCK_MONOTONIC) + POLL_GRACE_USEC, l->deadline);
                 r = bus_wait_until(l->bus, &l->outcome, until);
                 if (r != 0) {
                         if (r < 0)
