@@ -80,13 +80,15 @@ idp_ctl() {
         local p=$1 json=${2-} rc
         local -a c=(curl -sS --fail-with-body --max-time 10 --cacert "$IDP_CA")
         [ -n "$json" ] && c+=(-H 'Content-Type: application/json' --data-binary "$json")
-        "${c[@]}" "$IDP_URL/_test/$p"
-        rc=$?
+        local err
+        { err=$("${c[@]}" "$IDP_URL/_test/$p" 2>&1 >&3); rc=$?; } 3>&1
         # While a wrong-certificate fault is on, the main port presents a certificate the CA does not vouch
         # for; the control API is loopback-only test plumbing, so retry without verification then.
         if [ "$rc" -eq 60 ] || [ "$rc" -eq 51 ] || [ "$rc" -eq 35 ]; then
                 "${c[@]}" --insecure "$IDP_URL/_test/$p"
                 rc=$?
+        elif [ -n "$err" ]; then
+                echo "$err" >&2
         fi
         echo
         return "$rc"
