@@ -53,6 +53,8 @@ demo_user_entries() {
 }
 SUMS_BEFORE=$(account_sums | sort)
 USER_EXISTED=
+PWRAP_BEFORE=$(ls -d /tmp/pam.? 2>/dev/null)
+SERVICE_TEXT=
 getent passwd "$DEMO_USER" >/dev/null && USER_EXISTED=1
 VERDICT=
 
@@ -62,6 +64,20 @@ demo_cleanup() {
         local rc=$? pids=("${T_PIDS[@]}") left=() p
         say "7. Cleaning up"
         t_cleanup >/dev/null 2>&1
+        # pam_wrapper copies the service dir to /tmp/pam.X and does not always remove it (a killed
+        # pamtester, or a second copy it makes itself): remove the ones that are ours, and only those.
+        local d n=0
+        for d in /tmp/pam.?; do
+                [ -d "$d" ] && [ -n "$SERVICE_TEXT" ] || continue
+                grep -qxF "$d" <<<"$PWRAP_BEFORE" && continue
+                [ "$(cat "$d/demo" 2>/dev/null)" = "$SERVICE_TEXT" ] || continue
+                kill -0 "$(cat "$d/pid" 2>/dev/null)" 2>/dev/null && continue
+                rm -rf "$d" && n=$((n + 1))
+        done
+        [ "$n" -gt 0 ] && note "removed the copy of the PAM service that pam_wrapper left behind ($n dir(s) /tmp/pam.?)"
+        ls -d /tmp/pam.? 2>/dev/null | grep -vxF "$PWRAP_BEFORE" | while read -r d; do
+                [ "$(cat "$d/demo" 2>/dev/null)" = "$SERVICE_TEXT" ] && echo "   LEFT: $d"
+        done
         for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && left+=("$p"); done
         if [ ${#left[@]} -eq 0 ]; then
                 note "stopped all ${#pids[@]} processes the demo started (dbus-daemon, provider, devflowd, pamtester ...)"
@@ -85,9 +101,9 @@ demo_cleanup() {
                 note "/etc/passwd, group, shadow, gshadow, subuid, subgid: byte for byte as before"
                 note "(useradd/userdel refresh their '-' backup copies); nothing else under /etc was written"
         else
-                note "/etc account files: nothing of $DEMO_USER left; they differ from before by" \
-                        "+$(comm -13 <(echo "$SUMS_BEFORE") <(echo "$after") | wc -l)/-$lost lines of other accounts:" \
-                        "something else on this machine changed accounts during the demo"
+                note "/etc account files: nothing of $DEMO_USER left; +$(comm -13 <(echo "$SUMS_BEFORE") \
+                        <(echo "$after") | wc -l)/-$lost lines of other accounts differ from before:" \
+                        "something else on this machine changed accounts while the demo ran"
         fi
         if [ -d "$TEST_DIR" ]; then
                 note "kept $TEST_DIR for inspection (the demo failed)"
@@ -147,6 +163,7 @@ fi
 pam_service demo "$ARGS"
 # Linux-PAM reads "other" too; give it one (deny all) inside the temp dir so it does not complain.
 printf 'auth required pam_deny.so\naccount required pam_deny.so\n' >"$PAM_DIR/other"
+SERVICE_TEXT=$(cat "$PAM_DIR/demo")
 say "4. This is what the user sees: PAM service 'demo' = 'auth required pam_devflow.so $ARGS',"
 printf '   %s\n\n' "run by pamtester as $DEMO_USER, as if connecting from $RHOST (pam_wrapper: /etc/pam.d untouched):"
 OUT=$TEST_DIR/pamtester.out
