@@ -353,7 +353,8 @@ int oauth_parse_token_reply(long http_status, const char *body, size_t len, Toke
                         ret->kind = TOKEN_REPLY_PENDING;
                 else if (streq(error, "slow_down"))
                         ret->kind = TOKEN_REPLY_SLOW_DOWN;
-                else if (streq(error, "access_denied"))
+                else if (streq(error, "access_denied") || streq(error, "authorization_declined"))
+                        /* Entra ID names the user's refusal authorization_declined. */
                         ret->kind = TOKEN_REPLY_DENIED;
                 else if (streq(error, "expired_token"))
                         ret->kind = TOKEN_REPLY_EXPIRED;
