@@ -241,16 +241,18 @@ int conv_build_info(const ConvInfo *info, char **ret) {
         if (*rhost && asprintf(&from, " from %s", rhost) < 0)
                 return -ENOMEM;
 
+        /* The QR code first: it is tall, and the lines that matter (who asks, the link, the code) then
+         * stay on screen next to the prompt even on a 24-line terminal. */
         if (asprintf(&s,
+                     "%s"
                      "Login to %s for %s%s\n"
                      "Open:  %s\n"
                      "Code:  %s\n"
-                     "%s"
                      "Valid until %s.",
+                     strempty(qr),
                      *host ? host : "this host", user, strempty(from),
                      *uri ? uri : uri_complete,
                      code,
-                     strempty(qr),
                      expiry) < 0)
                 return -ENOMEM;
 

@@ -48,12 +48,12 @@ typedef struct ConvInfo {
 } ConvInfo;
 
 /* The info block, lines separated by '\n', no trailing newline (sshd adds one):
+ *   <QR code of the complete URI, or of URI when the complete one is absent or too wide>
  *   Login to HOST for USER from RHOST
  *   Open:  URI
  *   Code:  CODE
- *   <QR code of the complete URI, or of URI when the complete one is absent or too wide>
  *   Valid until HH:MM:SS (in N minutes).
- */
+ * " from RHOST" is left out when PAM_RHOST is unset. */
 int conv_build_info(const ConvInfo *info, char **ret);
 
 /* One conversation call: an optional PAM_TEXT_INFO/PAM_ERROR_MSG text (info_style) followed by an

@@ -163,7 +163,7 @@ TEST(info_contents) {
         CHECK_INTEQ(conv_build_info(&i, &s), 0);
         if (!s)
                 return;
-        CHECK(strncmp(s, "Login to build7 for alice from 203.0.113.7\n", 43) == 0);
+        CHECK(strstr(s, "\nLogin to build7 for alice from 203.0.113.7\n"));
         CHECK(strstr(s, "\nOpen:  https://idp.example.com/device\n"));
         CHECK(strstr(s, "\nCode:  WDJB-MJHT\n"));
         CHECK(strstr(s, "\nValid until 22:13:20 (in 10 minutes)."));
@@ -179,7 +179,7 @@ TEST(info_no_rhost) {
 
         i.rhost = NULL;
         CHECK_INTEQ(conv_build_info(&i, &a), 0);
-        CHECK(a && strncmp(a, "Login to build7 for alice\n", 26) == 0);
+        CHECK(a && strstr(a, "\nLogin to build7 for alice\nOpen:  "));
         CHECK(a && !strstr(a, " from "));
         i.rhost = "";
         CHECK_INTEQ(conv_build_info(&i, &b), 0);
@@ -203,7 +203,7 @@ TEST(info_hostile) {
         CHECK(!strstr(s, "pwned"));
         CHECK(strstr(s, "\nCode:  WDJB-MJHT\n"));
         CHECK(strstr(s, "\nOpen:  https://idp.example.com/device\n"));
-        CHECK(strncmp(s, "Login to h for alice from evil.example\n", 39) == 0);
+        CHECK(strstr(s, "\nLogin to h for alice from evil.example\n"));
 }
 
 TEST(info_qr_choice) {
@@ -221,7 +221,7 @@ TEST(info_qr_choice) {
         /* qr=off: no QR code, the rest still there */
         i.qr = QR_STYLE_NONE;
         CHECK_INTEQ(conv_build_info(&i, &b), 0);
-        CHECK(b && !strchr(b, '#') && strstr(b, "Code:  WDJB-MJHT\nValid until"));
+        CHECK(b && !strchr(b, '#') && strncmp(b, "Login to build7", 15) == 0 && strstr(b, "Code:  WDJB-MJHT\nValid until"));
 
         /* UTF-8 half blocks */
         i = base_info();
