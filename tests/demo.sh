@@ -221,4 +221,5 @@ else
 fi
 note "The daemon's audit events for this login (no code, token or secret is ever logged):"
 grep -E '^(<[0-9]>)?audit: ' "$TEST_DIR/devflowd.log" 2>/dev/null | sed 's/^<[0-9]>//; s/^/   | /'
-note "Token requests the provider saw: $(op_count '^REQ POST /token ') (the daemon polled until approval, then stopped)"
+note "Token requests the provider received from devflowd: $(op_count '^REQ POST /token ')" \
+        "(polls at the provider's interval until the approval; none after the tokens)"
