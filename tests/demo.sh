@@ -221,5 +221,7 @@ else
 fi
 note "The daemon's audit events for this login (no code, token or secret is ever logged):"
 grep -E '^(<[0-9]>)?audit: ' "$TEST_DIR/devflowd.log" 2>/dev/null | sed 's/^<[0-9]>//; s/^/   | /'
-note "Token requests the provider received from devflowd: $(op_count '^REQ POST /token ')" \
-        "(polls at the provider's interval until the approval; none after the tokens)"
+# The provider logs the grant event before the request line that carried it.
+POLLS_AFTER=$(awk '/^EVENT grant.success/ {f = 1; n = -1} f && /^REQ POST \/token / {n++} END {print n + 0}' "$OP_LOG")
+note "Token requests the provider received from devflowd: $(op_count '^REQ POST /token '), of which" \
+        "$POLLS_AFTER after the one that brought the tokens (the provider revokes tokens on a repeat)"
