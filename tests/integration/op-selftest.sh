@@ -149,6 +149,15 @@ check "poll after denial: access_denied" test "$st:$(json "$TEST_DIR/t4.json" 'j
 check "a denied code cannot be approved afterwards" not approve --user alice --code "$uc"
 check "approve.js fails on an unknown code" not approve --user alice --code BCDF-GHJK
 
+# ---- no back door: the interaction pages need the browser session that the device pages set up -----
+device_auth "$TEST_DIR/da.json" -d client_id=devflow-public >/dev/null
+dc=$(json "$TEST_DIR/da.json" 'j["device_code"]')
+st=$(curl -sS --cacert "$OP_CA" -o /dev/null -w '%{http_code}' -d username=alice -d password=alice \
+        "$OP_URL/interaction/$(printf %s "$dc" | head -c 20)/login")
+check "a login POST without the device pages' session is refused" test "$st" -ge 400
+st=$(poll "$TEST_DIR/t7.json" "$dc" -d client_id=devflow-public)
+check "... and the code stays pending" test "$st:$(json "$TEST_DIR/t7.json" 'j["error"]')" = "400:authorization_pending"
+
 # ---- confidential client, client_secret_basic ---------------------------------------------------
 secret=$(cat "$OP_SECRET_FILE")
 check "client secret file is 0600" test "$(stat -c %a "$OP_SECRET_FILE")" = 600
