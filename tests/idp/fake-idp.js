@@ -127,6 +127,7 @@ function jwks() {
 
 const DEFAULT_CLIENTS = {
         'devflow-test': { auth: 'none' },
+        // '+', '%', ':' and '&' survive only when the client form-urlencodes id and secret (RFC 6749 §2.3.1).
         'devflow-basic': { auth: 'basic', secret: 'b4sic+s3cret:with/%special&chars' },
         'devflow-post': { auth: 'post', secret: 'post-s3cret' },
         'devflow-tls': { auth: 'tls', subject_cn: 'devflow-tls' },
@@ -241,7 +242,7 @@ function recordSecretsOfClients() {
 function record(entry) {
         fs.appendFileSync(REQUESTS, JSON.stringify(entry) + '\n');
         if (args.verbose)
-                process.stderr.write(`fake-idp: ${entry.method} ${entry.path} -> ${entry.status} ${entry.error || ''}\n`);
+                process.stderr.write(`fake-idp: ${JSON.stringify({ ...entry, device_code: undefined })}\n`);
 }
 
 function b64url(buf) {
@@ -1122,7 +1123,10 @@ function track(server) {
                 s.on('close', () => sockets.delete(s));
         });
         server.on('clientError', (e, s) => s.destroy());
-        server.on('tlsClientError', () => {});
+        // A handshake that fails is worth a line: "the daemon refused the wrong certificate" is visible.
+        server.on('tlsClientError', (err, s) => {
+                record({ time: Math.round(nowMs() * 1000) / 1000, port: s.localPort, tls_error: err.code || err.message });
+        });
         server.keepAliveTimeout = 5000;
         return server;
 }

@@ -19,6 +19,8 @@
 #   idp_issuer                    the issuer URL of the current profile
 #   idp_secrets                   cat DIR/secrets.txt (every secret issued, one per line)
 #   idp_grep_secrets FILE...      succeeds (and prints the first hit, masked) if any secret occurs in FILE...
+#   idp_poll_gaps [user_code]     one line per poll: gap since the previous poll (s), expected interval, answer
+#   idp_early_polls               print polls sooner than the expected interval; succeeds when there were none
 
 IDP_JS=${IDP_JS:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/fake-idp.js}
 IDP_MAKE_CERTS=${IDP_MAKE_CERTS:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/make-certs.sh}
@@ -122,6 +124,27 @@ idp_approve() {
 idp_deny() {
         local code=${1-}
         if [ -n "$code" ]; then idp_ctl deny "{\"user_code\":\"$code\"}" >/dev/null; else idp_ctl deny '{}' >/dev/null; fi
+}
+
+# idp_poll_gaps [user_code]: one line per device_code poll (of that code, or all):
+#   <seconds since the previous poll of the flow, or -> <interval expected> <status> <error> <user_code>
+idp_poll_gaps() {
+        node -e '
+                const want = process.argv[2];
+                for (const l of require("fs").readFileSync(process.argv[1], "utf8").split("\n")) {
+                        if (!l) continue;
+                        const r = JSON.parse(l);
+                        if (r.endpoint !== "token" || r.grant_type !== "urn:ietf:params:oauth:grant-type:device_code")
+                                continue;
+                        if (want && r.user_code !== want) continue;
+                        const gap = r.since_prev_ms === undefined ? "-" : (r.since_prev_ms / 1000).toFixed(3);
+                        console.log(gap, r.interval, r.status, r.error || "-", r.user_code);
+                }' "$IDP_DIR/requests.jsonl" "${1-}"
+}
+
+# idp_early_polls: print the polls that came sooner than the interval the IdP expected; succeed if none.
+idp_early_polls() {
+        ! grep '"too_early":true' "$IDP_DIR/requests.jsonl"
 }
 
 idp_grep_secrets() {

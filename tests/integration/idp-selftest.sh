@@ -217,6 +217,27 @@ idp_ctl config '{"expires_in":900}' >/dev/null
 start_flow -d client_id=devflow-test
 check 'strings: "expires_in":"900","interval":"5"' grep -q '"expires_in":"900","interval":"5"' "$BODYF"
 
+# ---- polling spacing and the user's page -------------------------------------------------------------
+profile rfc
+idp_ctl config '{"interval":1}' >/dev/null
+start_flow -d client_id=devflow-test
+poll -d client_id=devflow-test; sleep 1.05; poll -d client_id=devflow-test
+check "spacing: a poll after the interval is not early" idp_early_polls
+poll -d client_id=devflow-test
+check "spacing: an immediate poll is flagged too_early" quiet bash -c ". '$TOP/tests/idp/idp.sh'; IDP_DIR='$IDP_DIR'; ! idp_early_polls"
+gaps=$(idp_poll_gaps "$UC" | awk '{printf "%s/%s ", ($1 == "-" ? "-" : ($1 >= 1.0 ? "ok" : "early")), $2}')
+check "idp_poll_gaps: gaps and intervals per poll ($gaps)" test "$gaps" = "-/1 ok/1 early/1 "
+req POST /device -d "user_code=$(tr A-Z a-z <<<"${UC/-/}")" -d action=approve
+check "/device page approves (code case and dash ignored)" grep -q approved <<<"$BODY"
+poll -d client_id=devflow-test
+RT=$(jget refresh_token)
+check "approved through the page: tokens" test "$STATUS" = 200 -a -n "$RT"
+req POST /token -d client_id=devflow-test -d grant_type=refresh_token -d "refresh_token=$RT"
+check "refresh_token grant issues a new access token" test "$STATUS" = 200 -a -n "$(jget access_token)"
+profile pingfederate
+start_flow -d client_id=devflow-tls --cert "$IDP_DIR/client.pem" --key "$IDP_DIR/client-key.pem"
+check "pingfederate: tls_client_auth accepted" test "$STATUS" = 200
+
 # ---- faults ----------------------------------------------------------------------------------------
 profile rfc
 idp_ctl config '{"interval":null}' >/dev/null
@@ -272,6 +293,18 @@ check "clear-faults: right certificate again" test "$CURL_RC $STATUS" = "0 200"
 STATUS=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$IDP_CA" \
          "https://127.0.0.1:$IDP_WRONG_PORT/jwks" 2>/dev/null); CURL_RC=$?
 check "wrong-port: certificate for another name refused" test "$CURL_RC" = 60
+
+idp_ctl fault '{"type":"wrong_cert","cert":"self_signed"}' >/dev/null
+req GET /jwks
+idp_ctl clear-faults '{}' >/dev/null
+check "fault wrong_cert self_signed: refused (60)" test "$CURL_RC" = 60
+check "requests.jsonl: the refused TLS handshake is recorded" grep -q '"tls_error"' "$IDP_DIR/requests.jsonl"
+idp_ctl fault '{"endpoint":"jwks","type":"reset","count":1}' >/dev/null
+req GET /jwks
+check "fault reset: empty reply (52)" test "$CURL_RC" = 52
+idp_ctl fault '{"endpoint":"jwks","type":"drip","every_ms":300,"count":1}' >/dev/null
+STATUS=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 1 --cacert "$IDP_CA" "$IDP_URL/jwks" 2>/dev/null); CURL_RC=$?
+check "fault drip: headers come, the body never completes in time (28)" test "$CURL_RC $STATUS" = "28 200"
 
 # ---- records -----------------------------------------------------------------------------------------
 check "requests.jsonl: the device_code of a poll is recorded" grep -q "\"device_code\":\"$POLL_DC\"" "$IDP_DIR/requests.jsonl" 
