@@ -17,7 +17,7 @@ INTERACTIVE=${INTERACTIVE:-}
 DEMO_USER=alice
 RHOST=203.0.113.7
 
-if [ -t 1 ]; then B=$'\e[1m' D=$'\e[2m' N=$'\e[0m'; else B= D= N=; fi
+if [ -t 1 ]; then B=$'\e[1m' N=$'\e[0m'; else B='' N=''; fi
 say() { printf '\n%s%s%s\n' "$B" "$*" "$N"; }
 note() { printf '   %s\n' "$@"; }
 die() { T_FAILED=1; printf '\ndemo: %s\n' "$*" >&2; exit 1; }
@@ -68,16 +68,17 @@ demo_cleanup() {
         # pamtester, or a second copy it makes itself): remove the ones that are ours, and only those.
         local d n=0
         for d in /tmp/pam.?; do
-                [ -d "$d" ] && [ -n "$SERVICE_TEXT" ] || continue
-                grep -qxF "$d" <<<"$PWRAP_BEFORE" && continue
-                [ "$(cat "$d/demo" 2>/dev/null)" = "$SERVICE_TEXT" ] || continue
-                kill -0 "$(cat "$d/pid" 2>/dev/null)" 2>/dev/null && continue
-                rm -rf "$d" && n=$((n + 1))
+                if [ ! -d "$d" ] || [ -z "$SERVICE_TEXT" ] || grep -qxF "$d" <<<"$PWRAP_BEFORE" ||
+                        [ "$(cat "$d/demo" 2>/dev/null)" != "$SERVICE_TEXT" ]; then
+                        continue
+                fi
+                if kill -0 "$(cat "$d/pid" 2>/dev/null)" 2>/dev/null; then
+                        note "STILL IN USE: $d"; rc=1
+                elif rm -rf "$d"; then
+                        n=$((n + 1))
+                fi
         done
         [ "$n" -gt 0 ] && note "removed the copy of the PAM service that pam_wrapper left behind ($n dir(s) /tmp/pam.?)"
-        ls -d /tmp/pam.? 2>/dev/null | grep -vxF "$PWRAP_BEFORE" | while read -r d; do
-                [ "$(cat "$d/demo" 2>/dev/null)" = "$SERVICE_TEXT" ] && echo "   LEFT: $d"
-        done
         for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && left+=("$p"); done
         if [ ${#left[@]} -eq 0 ]; then
                 note "stopped all ${#pids[@]} processes the demo started (dbus-daemon, provider, devflowd, pamtester ...)"
