@@ -312,7 +312,7 @@ check "requests.jsonl: times increase" node -e '
         const t=require("fs").readFileSync(process.argv[1],"utf8").trim().split("\n").map(l=>JSON.parse(l).time);
         process.exit(t.length>5 && t.every((x,i)=>i==0||x>=t[i-1]) ? 0 : 1)' "$IDP_DIR/requests.jsonl"
 check "secrets.txt: client secret, device codes, tokens" \
-        bash -c "grep -qxF 'post-s3cret' '$IDP_DIR/secrets.txt' && grep -qxF '$POLL_DC' '$IDP_DIR/secrets.txt' && grep -qxF '$AT' '$IDP_DIR/secrets.txt'"
+        bash -c "grep -qxF -- 'post-s3cret' '$IDP_DIR/secrets.txt' && grep -qxF -- '$POLL_DC' '$IDP_DIR/secrets.txt' && grep -qxF -- '$AT' '$IDP_DIR/secrets.txt'"
 echo "no secret here" >"$TEST_DIR/clean.log"; echo "poll with $AT" >"$TEST_DIR/leaky.log"
 check "idp_grep_secrets: finds a leak, passes a clean log" \
         bash -c ". '$TOP/tests/idp/idp.sh'; IDP_DIR='$IDP_DIR'; idp_grep_secrets '$TEST_DIR/leaky.log' >/dev/null && ! idp_grep_secrets '$TEST_DIR/clean.log'"
