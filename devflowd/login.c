@@ -137,6 +137,16 @@ static void finish(Login *l, FlowState state, const char *error_name, const char
                 login_free(l);
 }
 
+/* "The identity provider refused: error: description", from sanitized IdP words. */
+static char *idp_refusal(const OAuthError *e) {
+        char *msg;
+
+        if (asprintf(&msg, "The identity provider refused: %s%s%s", strna(e->error),
+                     e->error_description ? ": " : "", strempty(e->error_description)) < 0)
+                return NULL;
+        return msg;
+}
+
 static void fail_transport(Login *l, const HttpReply *reply, const char *what) {
         log_warning("Flow %s: %s failed: %s", l->id, what, reply->error_text);
 }
@@ -232,16 +242,13 @@ static void on_token_reply(HttpRequest *req, const HttpReply *reply, void *userd
         log_debug("Flow %s: token endpoint answered %ld: %s%s%s", l->id, reply->status,
                   token_reply_kind_to_string(t.kind), t.error.error ? " " : "", strempty(t.error.error));
 
-        if (t.kind == TOKEN_REPLY_ERROR) {
-                _cleanup_free_ char *msg = NULL;
-                if (asprintf(&msg, "The identity provider refused: %s%s%s", strna(t.error.error),
-                             t.error.error_description ? ": " : "", strempty(t.error.error_description)) < 0)
-                        msg = NULL;
+        a = flow_machine_token_reply(&l->machine, mono_now(l), t.kind, &when);
+        if (t.kind == TOKEN_REPLY_ERROR && l->machine.state == FLOW_STATE_FAILED) {
+                /* A final error in the IdP's words (past expiry the machine says EXPIRED instead). */
+                _cleanup_free_ char *msg = idp_refusal(&t.error);
                 finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_ERROR, msg ?: "The identity provider refused.");
                 return;
         }
-
-        a = flow_machine_token_reply(&l->machine, mono_now(l), t.kind, &when);
         if (t.kind == TOKEN_REPLY_TOKENS && l->machine.state == FLOW_STATE_VALIDATING) {
                 if (!t.id_token) {
                         /* OIDC: without an ID token there is no identity to verify (scope needs openid). */
@@ -259,18 +266,28 @@ static void on_token_reply(HttpRequest *req, const HttpReply *reply, void *userd
                 reply_polls(l);
 }
 
-static void send_token_request(Login *l) {
+/* POST the device authorization request (device_code NULL) or a token request, with the client's
+ * authentication, to URL. */
+static int post_to_idp(Login *l, const char *url, const char *device_code, HttpCallback callback) {
         Manager *m = l->manager;
         _cleanup_(oauth_request_done) OAuthRequest req = {};
         _cleanup_erase_ char *assertion = NULL;
-        const char *url = idp_token_endpoint(m->idp);
         int r;
 
         r = client_assertion(l, url, &assertion);
-        if (r >= 0)
-                r = oauth_build_token_request(m->config, l->device_code, assertion, &req);
-        if (r >= 0)
-                r = http_request(m->http, url, req.body, req.authorization, on_token_reply, l, &l->req);
+        if (r < 0)
+                return r;
+        r = device_code ? oauth_build_token_request(m->config, device_code, assertion, &req) :
+                          oauth_build_device_auth_request(m->config, assertion, &req);
+        if (r < 0)
+                return r;
+        return http_request(m->http, url, req.body, req.authorization, callback, l, &l->req);
+}
+
+static void send_token_request(Login *l) {
+        int r;
+
+        r = post_to_idp(l, idp_token_endpoint(l->manager->idp), l->device_code, on_token_reply);
         if (r < 0) {
                 uint64_t when = 0;
                 log_warning_errno(r, "Flow %s: failed to send the token request: %m", l->id);
@@ -426,13 +443,10 @@ static void on_device_auth(HttpRequest *req, const HttpReply *reply, void *userd
         r = oauth_parse_device_auth(reply->status, reply->body, reply->size, l->manager->config->allow_http_loopback,
                                     &d, &err);
         if (r < 0) {
-                _cleanup_free_ char *msg = NULL;
+                _cleanup_free_ char *msg = idp_refusal(&err);
 
                 log_warning("Flow %s: device authorization refused (HTTP %ld): %s: %s", l->id, reply->status,
                             strna(err.error), strempty(err.error_description));
-                if (asprintf(&msg, "The identity provider refused: %s%s%s", strna(err.error),
-                             err.error_description ? ": " : "", strempty(err.error_description)) < 0)
-                        msg = NULL;
                 finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_ERROR, msg ?: "The identity provider refused.");
                 return;
         }
@@ -463,17 +477,10 @@ static void on_device_auth(HttpRequest *req, const HttpReply *reply, void *userd
 }
 
 static void send_device_auth(Login *l) {
-        Manager *m = l->manager;
-        _cleanup_(oauth_request_done) OAuthRequest req = {};
-        _cleanup_erase_ char *assertion = NULL;
-        const char *url = idp_device_authorization_endpoint(m->idp);
         int r;
 
-        r = client_assertion(l, url, &assertion);
-        if (r >= 0)
-                r = oauth_build_device_auth_request(m->config, assertion, &req);
-        if (r >= 0)
-                r = http_request(m->http, url, req.body, req.authorization, on_device_auth, l, &l->req);
+        r = post_to_idp(l, idp_device_authorization_endpoint(l->manager->idp), /* device_code= */ NULL,
+                        on_device_auth);
         if (r < 0) {
                 log_error_errno(r, "Flow %s: failed to send the device authorization request: %m", l->id);
                 finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE, "The identity provider could not be reached.");
