@@ -274,7 +274,8 @@ int bus_wait_until(sd_bus *bus, const Outcome *o, uint64_t deadline_usec) {
         }
 }
 
-int bus_poll(sd_bus *bus, const char *flow_path, sd_bus_error *error, uint64_t *ret_next_poll_usec) {
+int bus_poll(sd_bus *bus, const char *flow_path, uint64_t timeout_usec, sd_bus_error *error,
+             uint64_t *ret_next_poll_usec) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         uint64_t next;
         int r;
@@ -285,7 +286,8 @@ int bus_poll(sd_bus *bus, const char *flow_path, sd_bus_error *error, uint64_t *
         r = sd_bus_message_new_method_call(bus, &m, DEVFLOW_BUS_NAME, flow_path, DEVFLOW_FLOW_IFACE, "Poll");
         if (r < 0)
                 return r;
-        r = sd_bus_call(bus, m, BUS_CALL_TIMEOUT_USEC /* answered after the poll, which may wait out the interval */, error, &reply);
+        /* answered after the poll, which may wait out the interval: the caller bounds it */
+        r = sd_bus_call(bus, m, timeout_usec, error, &reply);
         if (r < 0)
                 return r;
         if (!sd_bus_message_has_signature(reply, "t"))

@@ -67,7 +67,8 @@ int bus_wait_begin(sd_bus *bus, const char *flow_path, uint64_t timeout_usec, Ou
 int bus_wait_until(sd_bus *bus, const Outcome *o, uint64_t deadline_usec);
 
 /* Poll() → next_poll_usec (CLOCK_REALTIME µs). */
-int bus_poll(sd_bus *bus, const char *flow_path, sd_bus_error *error, uint64_t *ret_next_poll_usec);
+int bus_poll(sd_bus *bus, const char *flow_path, uint64_t timeout_usec, sd_bus_error *error,
+             uint64_t *ret_next_poll_usec);
 
 /* Cancel(). */
 int bus_cancel(sd_bus *bus, const char *flow_path, sd_bus_error *error);

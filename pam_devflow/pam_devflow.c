@@ -209,7 +209,8 @@ static int wait_verdict(Login *l, const char *info) {
                         return 0;
 
                 /* Answered once the poll it asks for is answered (after the interval, if one is running). */
-                r = bus_poll(l->bus, l->info.flow_path, &error, &next);
+                r = bus_poll(l->bus, l->info.flow_path, MIN(BUS_CALL_TIMEOUT_USEC, MAX(time_left(l), USEC_PER_SEC)),
+                             &error, &next);
                 if (r < 0)
                         /* the flow may just have ended; its Wait() reply says how */
                         debug(l, "Poll() failed, ignoring: %s", error.name ?: strerror(-r));
