@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Output helpers shared by devflowctl's commands: JSON text, time spans, terminal-safe strings, and the
+ * mapping from bus errors to exit codes. No bus calls here. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <systemd/sd-bus.h>
+
+/* Exit codes (devflowctl(1)). */
+#define EXIT_OK         0
+#define EXIT_FAILURE_   1       /* failure, refused, or doctor found errors */
+#define EXIT_USAGE      2
+#define EXIT_NO_DAEMON  3
+
+/* Writes s as a JSON string literal (quotes included); NULL is written as null. */
+void json_print_string(FILE *f, const char *s);
+
+/* Writes s with every control character (C0, DEL, C1 in UTF-8) replaced by '?': what a caller or an
+ * IdP controls never reaches the terminal as an escape sequence. */
+void print_sanitized(FILE *f, const char *s);
+
+/* "1h 2min 3s", "450ms", "0s"; "never" for UINT64_MAX. Returns buf. */
+char *format_timespan(char *buf, size_t size, uint64_t usec);
+
+/* True when the bus error means "the daemon is not there" (not running, not activatable, gone). */
+bool bus_error_is_no_daemon(const sd_bus_error *e, int r);
+
+/* Prints the failure of a bus call (text or JSON on stdout / stderr) and returns the exit code for it:
+ * EXIT_NO_DAEMON when the daemon is not reachable, else EXIT_FAILURE_. */
+int report_bus_error(const char *what, const sd_bus_error *e, int r, bool json);
+
+/* Opens the system bus (DBUS_SYSTEM_BUS_ADDRESS honoured). On failure prints why and returns -errno. */
+int ctl_bus_open(sd_bus **ret, bool json);
+
+static inline bool empty_or_null(const char *s) {
+        return !s || !*s;
+}
