@@ -33,6 +33,7 @@ typedef struct Login {
         Args args;
         bool silent;
         const char *user, *rhost, *service, *tty;
+        char *log_user, *log_rhost, *log_service;       /* the same, control characters stripped, for logs */
         char host[HOST_NAME_MAX + 1];
         QrStyle qr;
 
@@ -50,6 +51,9 @@ static void login_done(Login *l) {
         bus_outcome_done(&l->outcome);
         bus_login_info_done(&l->info);
         l->bus = sd_bus_flush_close_unref(l->bus);
+        free(l->log_user);
+        free(l->log_rhost);
+        free(l->log_service);
 }
 
 static void on_bad_arg(void *userdata, const char *arg, const char *reason) {
@@ -256,7 +260,7 @@ static int run(Login *l) {
 
                 r = wait_verdict(l, info);
                 if (r == 0) {
-                        pam_syslog(l->pamh, LOG_NOTICE, "Login of '%s' timed out", l->user);
+                        pam_syslog(l->pamh, LOG_NOTICE, "Login of '%s' timed out", l->log_user);
                         cancel_flow(l);
                         l->outcome.timed_out = true;
                         l->outcome.done = true;
@@ -306,6 +310,11 @@ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **ar
                 l.tty = s;
         if (gethostname(l.host, sizeof(l.host) - 1) < 0)
                 l.host[0] = 0;
+        /* PAM_RHOST may be a reverse-DNS name an attacker chose: quote nothing unsanitised. */
+        if (conv_sanitize(l.user, CONV_FIELD_MAX, &l.log_user) < 0 ||
+            conv_sanitize(l.rhost, CONV_FIELD_MAX, &l.log_rhost) < 0 ||
+            conv_sanitize(l.service, CONV_FIELD_MAX, &l.log_service) < 0)
+                return PAM_BUF_ERR;
 
         l.qr = conv_qr_style(l.args.qr, /* remote= */ l.rhost,
                              conv_locale_is_utf8(nl_langinfo(CODESET), getenv("LC_ALL"), getenv("LC_CTYPE"),
@@ -314,22 +323,25 @@ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **ar
         l.deadline_realtime = bus_now(CLOCK_REALTIME) + l.args.timeout_sec * USEC_PER_SEC;
 
         debug(&l, "Starting a device login for '%s' (rhost '%s', service '%s', qr=%s, prompt=%s, timeout=%us)",
-              l.user, strna(l.rhost), strna(l.service), qr_mode_to_string(l.args.qr),
+              l.log_user, l.log_rhost, l.log_service, qr_mode_to_string(l.args.qr),
               prompt_mode_to_string(l.args.prompt), l.args.timeout_sec);
 
         (void) run(&l);
 
         r = bus_outcome_to_pam(&l.outcome, l.user);
         if (r == PAM_SUCCESS) {
-                pam_syslog(pamh, LOG_INFO, "Device login approved for '%s'", l.user);
+                pam_syslog(pamh, LOG_INFO, "Device login approved for '%s'", l.log_user);
                 return r;
         }
 
-        if (l.outcome.have_verdict && l.outcome.allowed)
-                pam_syslog(pamh, LOG_WARNING, "Approved identity maps to '%s', not to '%s': refused",
-                           strna(l.outcome.local_user), l.user);
+        if (l.outcome.have_verdict && l.outcome.allowed) {
+                _cleanup_free_ char *mapped = NULL;
+                if (conv_sanitize(l.outcome.local_user, CONV_FIELD_MAX, &mapped) >= 0)
+                        pam_syslog(pamh, LOG_WARNING, "Approved identity maps to '%s', not to '%s': refused",
+                                   mapped, l.log_user);
+        }
         else if (sd_bus_error_is_set(&l.outcome.bus_error))
-                pam_syslog(pamh, LOG_NOTICE, "Device login for '%s' failed: %s", l.user, l.outcome.bus_error.name);
+                pam_syslog(pamh, LOG_NOTICE, "Device login for '%s' failed: %s", l.log_user, l.outcome.bus_error.name);
         debug(&l, "Returning %s", pam_strerror(pamh, r));
 
         if (!l.silent && !l.outcome.conv_failed && conv_outcome_message(&l.outcome, l.user, &message) >= 0 && message)
