@@ -1,27 +1,793 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Placeholder until the JWS implementation lands: refuses everything (fail closed). */
+
 #include <errno.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "idtoken.h"
+#include "base64url.h"
+#include "json-util.h"
 #include "jws.h"
+#include "log.h"
+#include "macro.h"
 
-int jwks_parse(const char *json, size_t len, Jwks **ret) { return -EOPNOTSUPP; }
-Jwks *jwks_free(Jwks *j) { return NULL; }
-size_t jwks_size(const Jwks *j) { return 0; }
-bool jwks_has_kid(const Jwks *j, const char *kid) { return false; }
-int jws_verify(const char *compact, size_t len, const Jwks *keys, char *const *allowed_algs,
-               json_object **ret_payload, char **ret_reason) { return -EOPNOTSUPP; }
-int jws_sign(EVP_PKEY *key, const char *alg, const char *kid, json_object *payload, char **ret_compact) {
-        return -EOPNOTSUPP;
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(BIGNUM *, BN_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ECDSA_SIG *, ECDSA_SIG_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(EC_GROUP *, EC_GROUP_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free);
+
+typedef enum JwsPadding {
+        JWS_PAD_NONE,
+        JWS_PAD_PKCS1,
+        JWS_PAD_PSS,
+} JwsPadding;
+
+/* RFC 7518 §3.1 and RFC 8037 §3.1: the asymmetric algorithms, nothing else. */
+typedef struct JwsAlg {
+        const char *name;
+        JwkKind kind;
+        const char *md;         /* NULL for EdDSA (PureEdDSA hashes internally) */
+        JwsPadding padding;
+        size_t ec_size;         /* ECDSA: size of r and of s */
+        int ec_nid;
+} JwsAlg;
+
+static const JwsAlg jws_algs[] = {
+        { "RS256", JWK_RSA,     "SHA256", JWS_PAD_PKCS1, 0,  0                   },
+        { "RS384", JWK_RSA,     "SHA384", JWS_PAD_PKCS1, 0,  0                   },
+        { "RS512", JWK_RSA,     "SHA512", JWS_PAD_PKCS1, 0,  0                   },
+        { "PS256", JWK_RSA,     "SHA256", JWS_PAD_PSS,   0,  0                   },
+        { "PS384", JWK_RSA,     "SHA384", JWS_PAD_PSS,   0,  0                   },
+        { "PS512", JWK_RSA,     "SHA512", JWS_PAD_PSS,   0,  0                   },
+        { "ES256", JWK_EC_P256, "SHA256", JWS_PAD_NONE,  32, NID_X9_62_prime256v1 },
+        { "ES384", JWK_EC_P384, "SHA384", JWS_PAD_NONE,  48, NID_secp384r1       },
+        { "ES512", JWK_EC_P521, "SHA512", JWS_PAD_NONE,  66, NID_secp521r1       },
+        { "EdDSA", JWK_ED25519, NULL,     JWS_PAD_NONE,  0,  0                   },
+};
+
+static char *const default_algs[] = {
+        (char *) "RS256", (char *) "RS384", (char *) "RS512", (char *) "PS256", (char *) "PS384",
+        (char *) "PS512", (char *) "ES256", (char *) "ES384", (char *) "ES512", (char *) "EdDSA", NULL,
+};
+
+static const JwsAlg *alg_find(const char *name) {
+        if (!name)
+                return NULL;
+        for (size_t i = 0; i < ELEMENTSOF(jws_algs); i++)
+                if (streq(jws_algs[i].name, name))
+                        return &jws_algs[i];
+        return NULL;
 }
-int jws_load_private_key_pem(const char *pem, size_t len, EVP_PKEY **ret) { return -EOPNOTSUPP; }
+
+bool jws_alg_supported(const char *alg) {
+        return alg_find(alg) != NULL;
+}
+
+const char *jws_default_alg(EVP_PKEY *key) {
+        switch (jwk_kind_of_pkey(key)) {
+        case JWK_RSA:
+                return "RS256";
+        case JWK_EC_P256:
+                return "ES256";
+        case JWK_EC_P384:
+                return "ES384";
+        case JWK_EC_P521:
+                return "ES512";
+        case JWK_ED25519:
+                return "EdDSA";
+        default:
+                return NULL;
+        }
+}
+
+/* ---- JSON with unique member names ------------------------------------------------------------------ */
+
+typedef struct JsonName {
+        char *s;
+        size_t n;
+} JsonName;
+
+static void skip_ws(const char **p, const char *end) {
+        while (*p < end && strchr(" \t\r\n", **p) && **p)
+                (*p)++;
+}
+
+static int hex4(const char *p, const char *end, unsigned *ret) {
+        unsigned v = 0;
+
+        if (end - p < 4)
+                return -EBADMSG;
+        for (int i = 0; i < 4; i++) {
+                char c = p[i];
+
+                v <<= 4;
+                if (c >= '0' && c <= '9')
+                        v |= (unsigned) (c - '0');
+                else if (c >= 'a' && c <= 'f')
+                        v |= (unsigned) (c - 'a' + 10);
+                else if (c >= 'A' && c <= 'F')
+                        v |= (unsigned) (c - 'A' + 10);
+                else
+                        return -EBADMSG;
+        }
+        *ret = v;
+        return 0;
+}
+
+static size_t put_utf8(char *out, unsigned cp) {
+        if (cp < 0x80) {
+                out[0] = (char) cp;
+                return 1;
+        }
+        if (cp < 0x800) {
+                out[0] = (char) (0xc0 | (cp >> 6));
+                out[1] = (char) (0x80 | (cp & 0x3f));
+                return 2;
+        }
+        if (cp < 0x10000) {
+                out[0] = (char) (0xe0 | (cp >> 12));
+                out[1] = (char) (0x80 | ((cp >> 6) & 0x3f));
+                out[2] = (char) (0x80 | (cp & 0x3f));
+                return 3;
+        }
+        out[0] = (char) (0xf0 | (cp >> 18));
+        out[1] = (char) (0x80 | ((cp >> 12) & 0x3f));
+        out[2] = (char) (0x80 | ((cp >> 6) & 0x3f));
+        out[3] = (char) (0x80 | (cp & 0x3f));
+        return 4;
+}
+
+/* Read the JSON string at *p (which points at its opening quote); with RET, decoded, so that "sub" and
+ * "\u0073ub" compare equal as they do for json-c. */
+static int scan_string(const char **p, const char *end, JsonName *ret) {
+        const char *q = *p + 1;
+        char *out = NULL;
+        size_t n = 0;
+
+        if (ret) {
+                /* A decoded string is never longer than its encoding. */
+                out = malloc((size_t) (end - *p) + 1);
+                if (!out)
+                        return -ENOMEM;
+        }
+        for (;;) {
+                char c;
+
+                if (q >= end)
+                        goto bad;
+                c = *q++;
+                if (c == '"')
+                        break;
+                if (c != '\\') {
+                        if (out)
+                                out[n++] = c;
+                        continue;
+                }
+                if (q >= end)
+                        goto bad;
+                c = *q++;
+                switch (c) {
+                case '"': case '\\': case '/':
+                        break;
+                case 'b': c = '\b'; break;
+                case 'f': c = '\f'; break;
+                case 'n': c = '\n'; break;
+                case 'r': c = '\r'; break;
+                case 't': c = '\t'; break;
+                case 'u': {
+                        unsigned cp, lo;
+
+                        if (hex4(q, end, &cp) < 0)
+                                goto bad;
+                        q += 4;
+                        if (cp >= 0xd800 && cp < 0xdc00 && end - q >= 6 && q[0] == '\\' && q[1] == 'u' &&
+                            hex4(q + 2, end, &lo) >= 0 && lo >= 0xdc00 && lo < 0xe000) {
+                                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                                q += 6;
+                        }
+                        if (out)
+                                n += put_utf8(out + n, cp);
+                        continue;
+                }
+                default:
+                        goto bad;
+                }
+                if (out)
+                        out[n++] = c;
+        }
+        *p = q;
+        if (ret)
+                *ret = (JsonName) { .s = out, .n = n };
+        return 0;
+bad:
+        free(out);
+        return -EBADMSG;
+}
+
+static int name_cmp(const void *a, const void *b) {
+        const JsonName *x = a, *y = b;
+
+        if (x->n != y->n)
+                return x->n < y->n ? -1 : 1;
+        return memcmp(x->s, y->s, x->n);
+}
+
+static int scan_value(const char **p, const char *end, unsigned depth);
+
+static int scan_object(const char **p, const char *end, unsigned depth) {
+        JsonName *names = NULL;
+        size_t n = 0, allocated = 0;
+        int r = 0;
+
+        (*p)++; /* '{' */
+        skip_ws(p, end);
+        if (*p < end && **p == '}') {
+                (*p)++;
+                return 0;
+        }
+        for (;;) {
+                skip_ws(p, end);
+                if (*p >= end || **p != '"') {
+                        r = -EBADMSG;
+                        break;
+                }
+                if (n >= allocated) {
+                        size_t k = allocated ? allocated * 2 : 16;
+                        JsonName *t = realloc(names, k * sizeof(JsonName));
+
+                        if (!t) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        names = t;
+                        allocated = k;
+                }
+                r = scan_string(p, end, &names[n]);
+                if (r < 0)
+                        break;
+                n++;
+                skip_ws(p, end);
+                if (*p >= end || **p != ':') {
+                        r = -EBADMSG;
+                        break;
+                }
+                (*p)++;
+                r = scan_value(p, end, depth + 1);
+                if (r < 0)
+                        break;
+                skip_ws(p, end);
+                if (*p < end && **p == ',') {
+                        (*p)++;
+                        continue;
+                }
+                if (*p < end && **p == '}') {
+                        (*p)++;
+                        break;
+                }
+                r = -EBADMSG;
+                break;
+        }
+        if (r >= 0 && n > 1) {
+                qsort(names, n, sizeof(JsonName), name_cmp);
+                for (size_t i = 1; i < n; i++)
+                        if (name_cmp(&names[i - 1], &names[i]) == 0) {
+                                r = -ENOTUNIQ;
+                                break;
+                        }
+        }
+        for (size_t i = 0; i < n; i++)
+                free(names[i].s);
+        free(names);
+        return r;
+}
+
+static int scan_value(const char **p, const char *end, unsigned depth) {
+        int r;
+
+        if (depth > JSON_MAX_DEPTH + 1)
+                return -E2BIG;
+        skip_ws(p, end);
+        if (*p >= end)
+                return -EBADMSG;
+        switch (**p) {
+        case '{':
+                return scan_object(p, end, depth);
+        case '[':
+                (*p)++;
+                skip_ws(p, end);
+                if (*p < end && **p == ']') {
+                        (*p)++;
+                        return 0;
+                }
+                for (;;) {
+                        r = scan_value(p, end, depth + 1);
+                        if (r < 0)
+                                return r;
+                        skip_ws(p, end);
+                        if (*p < end && **p == ',') {
+                                (*p)++;
+                                continue;
+                        }
+                        if (*p < end && **p == ']') {
+                                (*p)++;
+                                return 0;
+                        }
+                        return -EBADMSG;
+                }
+        case '"':
+                return scan_string(p, end, NULL);
+        default:
+                /* A number or a literal: json-c has validated it already. */
+                while (*p < end && !strchr(",]} \t\r\n", **p))
+                        (*p)++;
+                return 0;
+        }
+}
+
+int jws_parse_json(const char *text, size_t len, json_object **ret) {
+        _cleanup_json_ json_object *o = NULL;
+        const char *p = text;
+        int r;
+
+        r = json_parse_bounded(text, len, JSON_MAX_DEPTH, &o);
+        if (r < 0)
+                return r;
+        r = scan_value(&p, text + len, 0);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+/* ---- signatures ------------------------------------------------------------------------------------- */
+
+static int ecdsa_to_der(const JwsAlg *a, const uint8_t *sig, size_t sig_size, uint8_t **ret, size_t *ret_size) {
+        _cleanup_(BN_freep) BIGNUM *r = NULL, *s = NULL;
+        _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *es = NULL;
+        _cleanup_(EC_GROUP_freep) EC_GROUP *group = NULL;
+        const BIGNUM *order;
+        unsigned char *der = NULL;
+        int n;
+
+        /* RFC 7518 §3.4: exactly r‖s, each as long as the order. */
+        if (sig_size != 2 * a->ec_size)
+                return -EBADMSG;
+        r = BN_bin2bn(sig, (int) a->ec_size, NULL);
+        s = BN_bin2bn(sig + a->ec_size, (int) a->ec_size, NULL);
+        group = EC_GROUP_new_by_curve_name(a->ec_nid);
+        if (!r || !s || !group)
+                return -ENOMEM;
+        order = EC_GROUP_get0_order(group);
+        /* CVE-2022-21449 ("psychic signatures"): r = s = 0 must never verify; OpenSSL checks too. */
+        if (BN_is_zero(r) || BN_is_zero(s) || BN_cmp(r, order) >= 0 || BN_cmp(s, order) >= 0)
+                return -EBADMSG;
+        es = ECDSA_SIG_new();
+        if (!es)
+                return -ENOMEM;
+        if (ECDSA_SIG_set0(es, r, s) != 1)
+                return -ENOMEM;
+        r = s = NULL; /* owned by es now */
+        n = i2d_ECDSA_SIG(es, &der);
+        if (n <= 0)
+                return -ENOMEM;
+        *ret = der;
+        *ret_size = (size_t) n;
+        return 0;
+}
+
+static int key_fits(const JwsAlg *a, EVP_PKEY *key) {
+        if (jwk_kind_of_pkey(key) != a->kind)
+                return -EPERM;
+        if (a->kind == JWK_RSA && EVP_PKEY_get_bits(key) < JWK_RSA_MIN_BITS)
+                return -EPERM;
+        return 0;
+}
+
+static int setup_ctx(const JwsAlg *a, EVP_PKEY_CTX *pctx) {
+        if (a->padding == JWS_PAD_PKCS1)
+                return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1 ? 0 : -EIO;
+        if (a->padding == JWS_PAD_PSS) {
+                /* RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash. */
+                if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+                    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+                    EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, a->md, NULL) != 1)
+                        return -EIO;
+        }
+        return 0;
+}
+
+int jws_verify_raw(const char *alg, EVP_PKEY *key, const void *data, size_t size, const void *sig,
+                   size_t sig_size) {
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = NULL;
+        _cleanup_free_ uint8_t *der = NULL;
+        const JwsAlg *a = alg_find(alg);
+        EVP_PKEY_CTX *pctx = NULL;
+        const void *s = sig;
+        size_t s_size = sig_size;
+        int r;
+
+        if (!a || !key || (!data && size > 0) || !sig)
+                return -EINVAL;
+        r = key_fits(a, key);
+        if (r < 0)
+                return r;
+        if (a->kind == JWK_RSA && sig_size != (size_t) EVP_PKEY_get_size(key))
+                return -EBADMSG; /* RFC 8017 §8.2.2: the signature is exactly k octets */
+        if (a->kind == JWK_ED25519 && sig_size != 64)
+                return -EBADMSG;
+        if (a->ec_size > 0) {
+                r = ecdsa_to_der(a, sig, sig_size, &der, &s_size);
+                if (r < 0)
+                        return r;
+                s = der;
+        }
+
+        ctx = EVP_MD_CTX_new();
+        if (!ctx)
+                return -ENOMEM;
+        if (EVP_DigestVerifyInit_ex(ctx, &pctx, a->md, NULL, NULL, key, NULL) != 1) {
+                ERR_clear_error();
+                return -EIO;
+        }
+        r = setup_ctx(a, pctx);
+        if (r < 0) {
+                ERR_clear_error();
+                return r;
+        }
+        r = EVP_DigestVerify(ctx, s, s_size, data, size);
+        if (r != 1) {
+                ERR_clear_error();
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+int jws_sign_raw(const char *alg, EVP_PKEY *key, const void *data, size_t size, uint8_t **ret_sig,
+                 size_t *ret_sig_size) {
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = NULL;
+        _cleanup_free_ uint8_t *sig = NULL;
+        const JwsAlg *a = alg_find(alg);
+        EVP_PKEY_CTX *pctx = NULL;
+        size_t sig_size = 0;
+        int r;
+
+        if (!a || !key || (!data && size > 0))
+                return -EINVAL;
+        r = key_fits(a, key);
+        if (r < 0)
+                return r;
+        ctx = EVP_MD_CTX_new();
+        if (!ctx)
+                return -ENOMEM;
+        if (EVP_DigestSignInit_ex(ctx, &pctx, a->md, NULL, NULL, key, NULL) != 1 || setup_ctx(a, pctx) < 0 ||
+            EVP_DigestSign(ctx, NULL, &sig_size, data, size) != 1)
+                goto fail;
+        sig = malloc(MAX(sig_size, 2 * a->ec_size));
+        if (!sig)
+                return -ENOMEM;
+        if (EVP_DigestSign(ctx, sig, &sig_size, data, size) != 1)
+                goto fail;
+
+        if (a->ec_size > 0) {
+                /* DER back to the fixed-size r‖s of RFC 7518 §3.4. */
+                _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *es = NULL;
+                const unsigned char *q = sig;
+                uint8_t *rs;
+
+                es = d2i_ECDSA_SIG(NULL, &q, (long) sig_size);
+                if (!es)
+                        goto fail;
+                rs = malloc(2 * a->ec_size);
+                if (!rs)
+                        return -ENOMEM;
+                if (BN_bn2binpad(ECDSA_SIG_get0_r(es), rs, (int) a->ec_size) < 0 ||
+                    BN_bn2binpad(ECDSA_SIG_get0_s(es), rs + a->ec_size, (int) a->ec_size) < 0) {
+                        free(rs);
+                        goto fail;
+                }
+                free(sig);
+                sig = rs;
+                sig_size = 2 * a->ec_size;
+        }
+        *ret_sig = TAKE_PTR(sig);
+        *ret_sig_size = sig_size;
+        return 0;
+fail:
+        ERR_clear_error();
+        return -EIO;
+}
+
+/* ---- verification of compact tokens ----------------------------------------------------------------- */
+
+_printf_(3, 4)
+static int refuse(char **ret_reason, int error, const char *format, ...) {
+        va_list ap;
+
+        if (ret_reason) {
+                char *s = NULL;
+
+                va_start(ap, format);
+                if (vasprintf(&s, format, ap) < 0)
+                        s = NULL;
+                va_end(ap);
+                *ret_reason = s;
+        }
+        return error;
+}
+
+/* A short, printable copy of a value the token controls, for reasons. */
+static char *quote_short(const char *s) {
+        char *q = strdup_sanitized(s);
+
+        if (q && strlen(q) > 40)
+                strcpy(q + 37, "...");
+        return q;
+}
+
+static bool alg_allowed(const char *alg, char *const *allowed) {
+        for (char *const *a = allowed ?: default_algs; *a; a++)
+                if (streq(*a, alg))
+                        return true;
+        return false;
+}
+
+int jws_verify_bytes(const char *compact, size_t len, const Jwks *keys, char *const *allowed_algs,
+                     uint8_t **ret_payload, size_t *ret_payload_size, char **ret_reason) {
+        _cleanup_free_ uint8_t *header_text = NULL, *payload = NULL, *sig = NULL;
+        _cleanup_free_ char *q = NULL;
+        _cleanup_json_ json_object *header = NULL;
+        const char *dot1, *dot2, *alg_name, *kid = NULL;
+        size_t header_size, payload_size, sig_size, n_candidates = 0;
+        const JwkKey *candidates[JWKS_MAX_KEYS];
+        bool kid_known = false;
+        const JwsAlg *a;
+        json_object *v;
+        int r;
+
+        if (!compact)
+                return refuse(ret_reason, -EINVAL, "no token");
+        if (len > JWS_MAX_SIZE)
+                return refuse(ret_reason, -E2BIG, "token of %zu bytes, more than %u", len, JWS_MAX_SIZE);
+        if (len == 0)
+                return refuse(ret_reason, -EBADMSG, "empty token");
+
+        /* RFC 7515 §7.1: BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(signature), nothing else
+         * (the JSON serialisation starts with '{' and has no dots: refused here). */
+        dot1 = memchr(compact, '.', len);
+        dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t) (dot1 + 1 - compact)) : NULL;
+        if (!dot2 || memchr(dot2 + 1, '.', len - (size_t) (dot2 + 1 - compact)))
+                return refuse(ret_reason, -EBADMSG, "not a compact JWS of three parts");
+        if (dot1 == compact)
+                return refuse(ret_reason, -EBADMSG, "empty header");
+        if (dot2 + 1 == compact + len)
+                return refuse(ret_reason, -EBADMSG, "empty signature");
+
+        if (base64url_decode(compact, (size_t) (dot1 - compact), &header_text, &header_size) < 0)
+                return refuse(ret_reason, -EBADMSG, "header is not strict base64url");
+        if (base64url_decode(dot1 + 1, (size_t) (dot2 - dot1 - 1), &payload, &payload_size) < 0)
+                return refuse(ret_reason, -EBADMSG, "payload is not strict base64url");
+        if (base64url_decode(dot2 + 1, len - (size_t) (dot2 + 1 - compact), &sig, &sig_size) < 0)
+                return refuse(ret_reason, -EBADMSG, "signature is not strict base64url");
+
+        r = jws_parse_json((const char *) header_text, header_size, &header);
+        if (r == -ENOTUNIQ)
+                return refuse(ret_reason, -EBADMSG, "header has a member name twice");
+        if (r == -E2BIG)
+                return refuse(ret_reason, -E2BIG, "header JSON nested too deep");
+        if (r < 0 || !json_object_is_type(header, json_type_object))
+                return refuse(ret_reason, -EBADMSG, "header is not a JSON object");
+
+        /* RFC 7515 §4.1.11: we understand no extension, so a critical one means refusal. */
+        if (json_object_object_get_ex(header, "crit", NULL))
+                return refuse(ret_reason, -EPERM, "crit header present");
+        /* jku, x5u, jwk, x5c are deliberately never looked at: keys only come from the issuer's JWKS. */
+
+        if (!json_object_object_get_ex(header, "alg", &v) || !json_object_is_type(v, json_type_string))
+                return refuse(ret_reason, -EBADMSG, "header without an alg string");
+        alg_name = json_object_get_string(v);
+        q = quote_short(alg_name);
+        if (strcasecmp(alg_name, "none") == 0)
+                return refuse(ret_reason, -EPERM, "alg '%s' (unsigned) refused", strna(q));
+        if (strncasecmp(alg_name, "HS", 2) == 0)
+                return refuse(ret_reason, -EPERM, "alg '%s' (HMAC) refused", strna(q));
+        a = alg_find(alg_name);
+        if (!a)
+                return refuse(ret_reason, -EPERM, "alg '%s' not supported", strna(q));
+        if (!alg_allowed(a->name, allowed_algs))
+                return refuse(ret_reason, -EPERM, "alg '%s' not in the allowed list", a->name);
+
+        if (json_object_object_get_ex(header, "kid", &v)) {
+                if (!json_object_is_type(v, json_type_string))
+                        return refuse(ret_reason, -EBADMSG, "kid is not a string");
+                kid = json_object_get_string(v);
+        }
+
+        /* Pick the keys: by kid when the token names one, else every key of the right type. */
+        for (size_t i = 0; i < jwks_size(keys); i++) {
+                const JwkKey *k = jwks_get(keys, i);
+
+                if (kid && !streq_ptr(k->kid, kid))
+                        continue;
+                kid_known = true;
+                if (k->kind != a->kind)
+                        continue;
+                /* RFC 7517 §4.4: a key bound to an algorithm is used with that one only. */
+                if (k->alg && !streq(k->alg, a->name))
+                        continue;
+                if (n_candidates < ELEMENTSOF(candidates))
+                        candidates[n_candidates++] = k;
+        }
+        if (kid) {
+                free(q);
+                q = quote_short(kid);
+                if (!kid_known)
+                        return refuse(ret_reason, -ENOKEY, "no key with kid '%s'", strna(q));
+                if (n_candidates == 0)
+                        return refuse(ret_reason, -EPERM, "key '%s' does not fit alg %s", strna(q), a->name);
+                if (n_candidates > 1)
+                        return refuse(ret_reason, -EPERM, "kid '%s' names several keys", strna(q));
+        } else if (n_candidates == 0)
+                return refuse(ret_reason, -ENOKEY, "no key fits alg %s", a->name);
+
+        for (size_t i = 0; i < n_candidates; i++) {
+                r = jws_verify_raw(a->name, candidates[i]->pkey, compact, (size_t) (dot2 - compact), sig, sig_size);
+                if (r == -ENOMEM)
+                        return refuse(ret_reason, r, "out of memory");
+                if (r >= 0) {
+                        if (ret_payload_size)
+                                *ret_payload_size = payload_size;
+                        if (ret_payload)
+                                *ret_payload = TAKE_PTR(payload);
+                        return 0;
+                }
+        }
+        return refuse(ret_reason, -EBADMSG, "%s signature does not verify", a->name);
+}
+
+int jws_verify(const char *compact, size_t len, const Jwks *keys, char *const *allowed_algs,
+               json_object **ret_payload, char **ret_reason) {
+        _cleanup_free_ uint8_t *payload = NULL;
+        _cleanup_json_ json_object *o = NULL;
+        size_t size;
+        int r;
+
+        r = jws_verify_bytes(compact, len, keys, allowed_algs, &payload, &size, ret_reason);
+        if (r < 0)
+                return r;
+        r = jws_parse_json((const char *) payload, size, &o);
+        if (r == -ENOTUNIQ)
+                return refuse(ret_reason, -EBADMSG, "payload has a member name twice");
+        if (r == -E2BIG)
+                return refuse(ret_reason, -E2BIG, "payload JSON nested too deep");
+        if (r < 0 || !json_object_is_type(o, json_type_object))
+                return refuse(ret_reason, -EBADMSG, "payload is not a JSON object");
+        if (ret_payload)
+                *ret_payload = TAKE_PTR(o);
+        return 0;
+}
+
+/* ---- signing ---------------------------------------------------------------------------------------- */
+
+int jws_sign_text(EVP_PKEY *key, const char *alg, const char *header, size_t header_size, const char *payload,
+                  size_t payload_size, char **ret_compact) {
+        _cleanup_free_ char *h = NULL, *p = NULL, *s = NULL, *input = NULL;
+        _cleanup_free_ uint8_t *sig = NULL;
+        size_t sig_size;
+        char *out;
+        int r;
+
+        if (!key || !header || !payload)
+                return -EINVAL;
+        alg = alg ?: jws_default_alg(key);
+        if (!alg)
+                return -EOPNOTSUPP;
+        r = base64url_encode(header, header_size, &h);
+        if (r < 0)
+                return r;
+        r = base64url_encode(payload, payload_size, &p);
+        if (r < 0)
+                return r;
+        if (asprintf(&input, "%s.%s", h, p) < 0)
+                return -ENOMEM;
+        r = jws_sign_raw(alg, key, input, strlen(input), &sig, &sig_size);
+        if (r < 0)
+                return r;
+        r = base64url_encode(sig, sig_size, &s);
+        if (r < 0)
+                return r;
+        if (asprintf(&out, "%s.%s", input, s) < 0)
+                return -ENOMEM;
+        *ret_compact = out;
+        return 0;
+}
+
+int jws_sign(EVP_PKEY *key, const char *alg, const char *kid, json_object *payload, char **ret_compact) {
+        _cleanup_json_ json_object *header = NULL;
+        const int flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+        const char *h, *p;
+
+        if (!key || !payload)
+                return -EINVAL;
+        alg = alg ?: jws_default_alg(key);
+        if (!alg || !alg_find(alg))
+                return -EOPNOTSUPP;
+        header = json_object_new_object();
+        if (!header ||
+            json_object_object_add(header, "alg", json_object_new_string(alg)) < 0 ||
+            json_object_object_add(header, "typ", json_object_new_string("JWT")) < 0 ||
+            (kid && json_object_object_add(header, "kid", json_object_new_string(kid)) < 0))
+                return -ENOMEM;
+        h = json_object_to_json_string_ext(header, flags);
+        p = json_object_to_json_string_ext(payload, flags);
+        if (!h || !p)
+                return -ENOMEM;
+        return jws_sign_text(key, alg, h, strlen(h), p, strlen(p), ret_compact);
+}
+
+static int no_password(char *buf, int size, int rwflag, void *userdata) {
+        /* Never prompt on a terminal for an encrypted key: the daemon has no one to ask. */
+        return -1;
+}
+
+int jws_load_private_key_pem(const char *pem, size_t len, EVP_PKEY **ret) {
+        _cleanup_(BIO_freep) BIO *bio = NULL;
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        JwkKind kind;
+
+        if (!pem || len == 0 || len > INT32_MAX)
+                return -EINVAL;
+        bio = BIO_new_mem_buf(pem, (int) len);
+        if (!bio)
+                return -ENOMEM;
+        key = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
+        ERR_clear_error();
+        if (!key)
+                return -EBADMSG;
+        kind = jwk_kind_of_pkey(key);
+        if (kind < 0)
+                return -EOPNOTSUPP;
+        if (kind == JWK_RSA && EVP_PKEY_get_bits(key) < JWK_RSA_MIN_BITS)
+                return -EPERM;
+        *ret = TAKE_PTR(key);
+        return 0;
+}
+
 int jws_client_assertion(EVP_PKEY *key, const char *client_id, const char *audience, uint64_t now_usec,
-                         char **ret) { return -EOPNOTSUPP; }
-int idtoken_validate(const char *token, const Jwks *keys, const IdTokenCheck *c, json_object **ret_claims,
-                     char **ret_reason) {
-        if (ret_reason)
-                *ret_reason = strdup("ID token validation is not built yet");
-        return -EOPNOTSUPP;
+                         char **ret) {
+        _cleanup_json_ json_object *claims = NULL;
+        uint8_t rnd[16];
+        char jti[2 * sizeof(rnd) + 1];
+        int64_t now = (int64_t) (now_usec / USEC_PER_SEC);
+
+        if (!key || !client_id || !*client_id || !audience || !*audience)
+                return -EINVAL;
+        if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+                ERR_clear_error();
+                return -EIO;
+        }
+        for (size_t i = 0; i < sizeof(rnd); i++)
+                snprintf(jti + 2 * i, 3, "%02x", rnd[i]);
+
+        /* RFC 7523 §3 and OIDC Core §9: iss = sub = client_id, aud = the endpoint, short-lived, unique. */
+        claims = json_object_new_object();
+        if (!claims ||
+            json_object_object_add(claims, "iss", json_object_new_string(client_id)) < 0 ||
+            json_object_object_add(claims, "sub", json_object_new_string(client_id)) < 0 ||
+            json_object_object_add(claims, "aud", json_object_new_string(audience)) < 0 ||
+            json_object_object_add(claims, "jti", json_object_new_string(jti)) < 0 ||
+            json_object_object_add(claims, "iat", json_object_new_int64(now)) < 0 ||
+            json_object_object_add(claims, "exp", json_object_new_int64(now + 60)) < 0)
+                return -ENOMEM;
+        return jws_sign(key, NULL, NULL, claims, ret);
 }
