@@ -4,10 +4,16 @@
 /* Output helpers shared by devflowctl's commands: JSON text, time spans, terminal-safe strings, and the
  * mapping from bus errors to exit codes. No bus calls here. */
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <systemd/sd-bus.h>
+
+#include "macro.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, fclose);
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
 /* Exit codes (devflowctl(1)). */
 #define EXIT_OK         0
