@@ -216,12 +216,50 @@ const char *token_reply_kind_to_string(TokenReplyKind k) {
         return k >= 0 && k < _TOKEN_REPLY_KIND_MAX ? token_reply_kind_table[k] : NULL;
 }
 
-/* Sanitized (no control characters) and capped copy, cut on a UTF-8 boundary. */
+/* Length of the valid UTF-8 sequence at s (1–4), or 0 when it is not one (overlong forms, surrogates and
+ * code points past U+10FFFF included). */
+static size_t utf8_sequence_len(const unsigned char *s) {
+        size_t n;
+        uint32_t cp;
+
+        if (*s < 0x80)
+                return 1;
+        if (*s >= 0xc2 && *s <= 0xdf)
+                n = 2, cp = *s & 0x1f;
+        else if (*s >= 0xe0 && *s <= 0xef)
+                n = 3, cp = *s & 0x0f;
+        else if (*s >= 0xf0 && *s <= 0xf4)
+                n = 4, cp = *s & 0x07;
+        else
+                return 0;
+        for (size_t i = 1; i < n; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (s[i] & 0x3f);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        return n;
+}
+
+/* Sanitized (no control characters) and capped copy, cut on a UTF-8 boundary. json-c passes invalid UTF-8
+ * through, and a lone byte 0x80–0x9f is a C1 control (0x9b: CSI) on a terminal that is not in UTF-8 mode:
+ * every byte that does not belong to a valid sequence becomes '?' too. */
 static char *text_from_idp(const char *s) {
         char *r = strdup_sanitized(s);
         size_t n;
 
-        if (!r || strlen(r) <= OAUTH_MAX_ERROR_TEXT)
+        if (!r)
+                return NULL;
+        for (unsigned char *p = (unsigned char *) r; *p; ) {
+                n = utf8_sequence_len(p);
+                if (n == 0) {
+                        *p++ = '?';
+                        continue;
+                }
+                p += n;
+        }
+        if (strlen(r) <= OAUTH_MAX_ERROR_TEXT)
                 return r;
         n = OAUTH_MAX_ERROR_TEXT;
         while (n > 0 && ((unsigned char) r[n] & 0xc0) == 0x80)
@@ -242,14 +280,25 @@ static int invalid_reply(OAuthError *e, const char *what) {
         return r < 0 ? r : -EBADMSG;
 }
 
+/* A string member, or NULL when absent or not a string. json-c keeps "\u0000" inside strings, where a C
+ * string would silently end ("WDJB\u0000…" read as "WDJB"): such a member counts as invalid too. */
+static const char *reply_string(json_object *o, const char *key) {
+        const char *s = json_get_string(o, key);
+        json_object *v;
+
+        if (!s || !json_object_object_get_ex(o, key, &v) || (size_t) json_object_get_string_len(v) != strlen(s))
+                return NULL;
+        return s;
+}
+
 /* Reads {"error": …, "error_description": …} when present: 1 if there was an error member. */
 static int read_error(json_object *o, OAuthError *e) {
-        const char *error = json_get_string(o, "error");
+        const char *error = reply_string(o, "error");
         int r;
 
         if (!error)
                 return 0;
-        r = set_error(e, *error ? error : "unknown_error", json_get_string(o, "error_description"));
+        r = set_error(e, *error ? error : "unknown_error", reply_string(o, "error_description"));
         return r < 0 ? r : 1;
 }
 
@@ -289,19 +338,19 @@ int oauth_parse_device_auth(long http_status, const char *body, size_t len, bool
                 return invalid_reply(ret_error, what);
         }
 
-        device_code = json_get_string(o, "device_code");
+        device_code = reply_string(o, "device_code");
         if (!device_code || !*device_code || strlen(device_code) > OAUTH_MAX_DEVICE_CODE ||
             !printable_ascii(device_code, false))
                 return invalid_reply(ret_error, "missing or invalid device_code");
-        user_code = json_get_string(o, "user_code");
+        user_code = reply_string(o, "user_code");
         if (!user_code || !*user_code || strlen(user_code) > OAUTH_MAX_USER_CODE ||
             !printable_ascii(user_code, true) || user_code[0] == ' ' || user_code[strlen(user_code) - 1] == ' ')
                 return invalid_reply(ret_error, "missing or invalid user_code");
         /* Google sends verification_url. */
-        uri = json_get_string(o, "verification_uri") ?: json_get_string(o, "verification_url");
+        uri = reply_string(o, "verification_uri") ?: reply_string(o, "verification_url");
         if (!uri || !uri_ok(uri, allow_http_loopback))
                 return invalid_reply(ret_error, "missing or invalid verification_uri");
-        complete = json_get_string(o, "verification_uri_complete");
+        complete = reply_string(o, "verification_uri_complete");
         if (complete && !uri_ok(complete, allow_http_loopback))
                 return invalid_reply(ret_error, "invalid verification_uri_complete");
         if (json_object_object_get_ex(o, "verification_uri_complete", NULL) && !complete &&
@@ -372,12 +421,12 @@ int oauth_parse_token_reply(long http_status, const char *body, size_t len, Toke
         if (http_status != 200)
                 return -EBADMSG;
 
-        access = json_get_string(o, "access_token");
+        access = reply_string(o, "access_token");
         if (!access || !*access)
                 return -EBADMSG;
-        id = json_get_string(o, "id_token");
-        refresh = json_get_string(o, "refresh_token");
-        type = json_get_string(o, "token_type");
+        id = reply_string(o, "id_token");
+        refresh = reply_string(o, "refresh_token");
+        type = reply_string(o, "token_type");
         if (json_object_object_get_ex(o, "id_token", NULL) && !id)
                 return -EBADMSG;
 
@@ -417,7 +466,7 @@ int oauth_parse_discovery(const char *body, size_t len, const char *expected_iss
         r = json_parse_bounded(body, len, JSON_MAX_DEPTH, &o);
         if (r < 0 || !json_object_is_type(o, json_type_object))
                 return REASON("not a JSON object");
-        issuer = json_get_string(o, "issuer");
+        issuer = reply_string(o, "issuer");
         if (!issuer)
                 return REASON("no issuer");
         /* OpenID Connect Discovery §4.3: exactly the issuer we were configured with. */
@@ -425,7 +474,7 @@ int oauth_parse_discovery(const char *body, size_t len, const char *expected_iss
                 return REASON("issuer differs from the configured one");
 
         for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
-                const char *v = json_get_string(o, fields[i].name);
+                const char *v = reply_string(o, fields[i].name);
                 char **target = (char **) ((uint8_t *) &d + fields[i].offset);
 
                 if (!v) {
