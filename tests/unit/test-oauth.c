@@ -19,13 +19,36 @@ static bool str_eq_null(const char *a, const char *b) {
         return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-/* True when s holds no C0/C1 control character or DEL: safe to show on a terminal. */
+/* True when s is valid UTF-8 without any C0 or C1 control character or DEL: safe to show on any terminal.
+ * A decoder of its own, independent of the code under test. */
 static bool no_controls(const char *s) {
         if (!s)
                 return true;
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-                if (*p < 0x20 || *p == 0x7f || (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+        for (const unsigned char *p = (const unsigned char *) s; *p; ) {
+                uint32_t cp;
+                size_t n;
+
+                if (*p < 0x80)
+                        cp = *p, n = 1;
+                else if ((*p & 0xe0) == 0xc0)
+                        cp = *p & 0x1f, n = 2;
+                else if ((*p & 0xf0) == 0xe0)
+                        cp = *p & 0x0f, n = 3;
+                else if ((*p & 0xf8) == 0xf0)
+                        cp = *p & 0x07, n = 4;
+                else
                         return false;
+                for (size_t i = 1; i < n; i++) {
+                        if ((p[i] & 0xc0) != 0x80)
+                                return false;
+                        cp = cp << 6 | (p[i] & 0x3f);
+                }
+                if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000))
+                        return false;   /* overlong: 0xc0 0x9b would decode to ESC */
+                if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+                        return false;
+                p += n;
+        }
         return true;
 }
 
@@ -368,6 +391,23 @@ static const DevCase dev_cases[] = {
           -EPROTO, .error = "x?[31m" },
 
         /* hostile or broken: -EBADMSG, error "invalid_reply" */
+        /* "\u0000" inside a string: a C string would end there and hide the rest */
+        { "user-code-nul-escape", 200,
+          "{\"device_code\":\"d\",\"user_code\":\"WDJB\\u0000\\u001b[2J\",\"verification_uri\":\"https://idp.example/d\","
+          "\"expires_in\":300}", false, -EBADMSG, .error = "invalid_reply", .description = "missing or invalid user_code" },
+        { "device-code-nul-escape", 200,
+          "{\"device_code\":\"abc\\u0000def\",\"user_code\":\"U\",\"verification_uri\":\"https://idp.example/d\","
+          "\"expires_in\":300}", false, -EBADMSG, .error = "invalid_reply", .description = "missing or invalid device_code" },
+        { "verification-uri-nul-escape", 200,
+          "{\"device_code\":\"d\",\"user_code\":\"U\",\"verification_uri\":\"https://good.example\\u0000.evil.example/\","
+          "\"expires_in\":300}", false, -EBADMSG, .error = "invalid_reply",
+          .description = "missing or invalid verification_uri" },
+        { "raw-c1-in-description", 400, "{\"error\":\"invalid_request\",\"error_description\":\"a\x9b" "2Jb\xc0\x9b\"}",
+          false, -EPROTO, .error = "invalid_request", .description = "a?2Jb??" },
+        { "invalid-utf8-in-error", 400, "{\"error\":\"x\xff\xfe\xed\xa0\x80y\"}", false, -EPROTO, .error = "x?????y" },
+        { "valid-utf8-description-kept", 400, "{\"error\":\"access_denied\",\"error_description\":\"Zugriff verweigert: "
+          "\xc3\xa4\xe2\x82\xac\xf0\x9f\x94\x92\"}", false, -EPROTO, .error = "access_denied",
+          .description = "Zugriff verweigert: \xc3\xa4\xe2\x82\xac\xf0\x9f\x94\x92" },
         { "html-502", 502, "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>", false,
           -EBADMSG, .error = "invalid_reply" },
         { "5xx-json-without-error", 503, "{\"message\":\"maintenance\"}", false, -EBADMSG, .error = "invalid_reply" },
@@ -764,6 +804,9 @@ static const TokCase tok_cases[] = {
         { "error-not-a-string", 400, "{\"error\":[\"authorization_pending\"]}", -EBADMSG, TOKEN_REPLY_MALFORMED },
         { "error-object", 400, "{\"error\":{\"code\":\"authorization_pending\"}}", -EBADMSG, TOKEN_REPLY_MALFORMED },
         { "201-tokens", 201, "{\"access_token\":\"at\"}", -EBADMSG, TOKEN_REPLY_MALFORMED },
+        { "access-token-nul-escape", 200, "{\"access_token\":\"at\\u0000x\"}", -EBADMSG, TOKEN_REPLY_MALFORMED },
+        { "id-token-nul-escape", 200, "{\"access_token\":\"at\",\"id_token\":\"a.b.c\\u0000\"}", -EBADMSG,
+          TOKEN_REPLY_MALFORMED },
 };
 
 TEST(token_reply_table) {
@@ -871,6 +914,10 @@ TEST(discovery_table) {
                   "\"userinfo_endpoint\":\"javascript:alert(1)\"}", "https://i.example", false, -EBADMSG },
                 { "endpoint-number", "{\"issuer\":\"https://i.example\",\"jwks_uri\":\"https://i.example/k\","
                   "\"token_endpoint\":5}", "https://i.example", false, -EBADMSG },
+                { "issuer-nul-escape", "{\"issuer\":\"https://i.example\\u0000x\",\"jwks_uri\":\"https://i.example/k\"}",
+                  "https://i.example", false, -EBADMSG },
+                { "jwks-nul-escape", "{\"issuer\":\"https://i.example\",\"jwks_uri\":\"https://i.example/k\\u0000\"}",
+                  "https://i.example", false, -EBADMSG },
                 { "jwks-with-esc", "{\"issuer\":\"https://i.example\",\"jwks_uri\":\"https://i.example/\\u001bk\"}",
                   "https://i.example", false, -EBADMSG },
                 { "html", "<html>502</html>", "https://i.example", false, -EBADMSG },
