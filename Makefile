@@ -135,6 +135,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@bash bench/run.sh
 
+# Benchmark programs: bench/NAME.c → build/bench/NAME, release flags (bench/run.sh builds them).
+build/bench/%: bench/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(M_CFLAGS) $(shell $(PKG_CONFIG) --cflags libcurl) -o $@ $< $(M_LIBS) $(shell $(PKG_CONFIG) --libs libcurl) -lpthread
+
 # ---- install -----------------------------------------------------------------------------------
 install: all
 	install -Dm0644 pam_devflow/pam_devflow.so $(DESTDIR)$(PAMDIR)/pam_devflow.so
