@@ -159,7 +159,7 @@ fi
 if [ -n "$INTERACTIVE" ]; then
         ARGS="prompt=none qr=ascii timeout=300"
 else
-        ARGS="prompt=none qr=ascii timeout=60"
+        ARGS="prompt=none qr=ascii timeout=120"
 fi
 pam_service demo "$ARGS"
 # Linux-PAM reads "other" too; give it one (deny all) inside the temp dir so it does not complain.
