@@ -1,0 +1,231 @@
+# Helpers for the end-to-end tests through a real sshd and the real OpenSSH client, driven by tmux.
+# Source after tests/lib.sh, tests/op/op.sh and bus_start:
+#   . "$TOP/tests/e2e/sshd-lib.bash"
+# (named .bash so tests/run-tests.sh does not run it as a test)
+#
+# sshd_start "MODULE ARGS" [sshd_config lines...]: writes a host key, a pam_wrapper service dir with an
+#   "sshd" service (auth required pam_devflow.so ARGS; account/session pam_permit) and an sshd_config for
+#   keyboard-interactive only on 127.0.0.1:$SSHD_PORT, then runs /usr/sbin/sshd -D -e in its own mount
+#   namespace where the test bus's directory is bind-mounted on /run/dbus (sshd clears the environment of
+#   its PAM process, so DBUS_SYSTEM_BUS_ADDRESS would not reach the module). Log: $SSHD_LOG.
+# ssh_open NAME USER [env VAR=value ...]: runs the real ssh client for USER@127.0.0.1 in a new tmux
+#   window NAME (a private tmux server, 200x100), the command prefixed with the given env assignments.
+#   NumberOfPasswordPrompts=1: after a refusal the client gives up ("Permission denied") instead of
+#   starting a second keyboard-interactive round (a fresh code), so a refusal is seen at once.
+# screen NAME: the whole text of the window (history included), trailing blanks removed.
+# screen_wait NAME SECONDS REGEX: waits until the screen matches the extended REGEX.
+# keys NAME KEYS...: tmux send-keys.
+# client_pid NAME: the pid of the ssh client in the window.
+
+sshd_free_port() {
+        python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+E2E_RUN_SSHD_CREATED=
+E2E_TMUX=
+
+e2e_cleanup() {
+        if [ -n "$E2E_TMUX" ]; then
+                tmux -S "$E2E_TMUX" kill-server 2>/dev/null
+        fi
+        t_cleanup
+        # pam_wrapper copies its service dir to /tmp/pam.X (X one character) and a killed process leaves
+        # it behind: remove those that hold our service file, and only those.
+        local d
+        for d in /tmp/pam.?; do
+                [ -d "$d" ] || continue
+                grep -qF "$TEST_DIR" "$d/sshd" "$d/devflow-console" 2>/dev/null && rm -rf "$d"
+        done
+        if [ -n "$E2E_RUN_SSHD_CREATED" ]; then
+                rmdir /run/sshd 2>/dev/null
+        fi
+}
+trap e2e_cleanup EXIT
+
+# e2e_need_root: prints a SKIP line and exits when the test cannot run here.
+e2e_need_root() {
+        if [ "$(id -u)" -ne 0 ]; then
+                skip "$1 (needs root: sshd, useradd, mount namespaces)"
+                exit 0
+        fi
+        local t
+        for t in /usr/sbin/sshd ssh tmux unshare zbarimg ssh-keygen python3; do
+                if ! command -v "$t" >/dev/null 2>&1; then
+                        skip "$1 ($t is not installed: run 'bash tests/deps.sh')"
+                        exit 0
+                fi
+        done
+        if [ -z "$PAM_WRAPPER_LIB" ]; then
+                skip "$1 (libpam_wrapper is not installed: run 'bash tests/deps.sh')"
+                exit 0
+        fi
+        if ! op_node_ok; then
+                skip "$1 (node or the oidc-provider npm package is missing: run 'bash tests/deps.sh')"
+                exit 0
+        fi
+        if [ ! -f "$PAM_MODULE" ]; then
+                skip "$1 ($PAM_MODULE is not built: run 'make')"
+                exit 0
+        fi
+}
+
+sshd_start() {
+        local args=$1; shift
+        local dir=$TEST_DIR/sshd
+        mkdir -p "$dir/pam.d"
+        chmod 0755 "$dir"
+        ssh-keygen -q -t ed25519 -N '' -C devflow-e2e -f "$dir/host_ed25519" || return 1
+        SSHD_PAM_DIR=$dir/pam.d
+        printf 'auth required %s %s\naccount required pam_permit.so\nsession required pam_permit.so\n' \
+                "$PAM_MODULE" "$args" >"$SSHD_PAM_DIR/sshd"
+        SSHD_PORT=$(sshd_free_port)
+        SSHD_LOG=$dir/sshd.log
+        {
+                echo "ListenAddress 127.0.0.1:$SSHD_PORT"
+                echo "HostKey $dir/host_ed25519"
+                echo "PidFile $dir/sshd.pid"
+                echo "UsePAM yes"
+                echo "KbdInteractiveAuthentication yes"
+                echo "AuthenticationMethods keyboard-interactive"
+                echo "PasswordAuthentication no"
+                echo "PubkeyAuthentication no"
+                echo "PermitRootLogin no"
+                echo "PrintMotd no"
+                echo "PrintLastLog no"
+                echo "UseDNS no"
+                echo "LogLevel VERBOSE"
+                printf '%s\n' "$@"
+        } >"$dir/sshd_config"
+        if [ ! -d /run/sshd ]; then
+                mkdir -m 0755 /run/sshd || return 1
+                E2E_RUN_SSHD_CREATED=1
+        fi
+        /usr/sbin/sshd -t -f "$dir/sshd_config" || { echo "sshd -t rejects the config"; return 1; }
+        # unshare execs the shell, which execs sshd: $! is sshd's pid.
+        unshare --mount --propagation private -- /bin/sh -c \
+                'mount --bind "$1" /run/dbus && exec env LD_PRELOAD="$2" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$3" \
+                        /usr/sbin/sshd -D -e -f "$4"' sh \
+                "$BUS_DIR" "$PAM_WRAPPER_LIB" "$SSHD_PAM_DIR" "$dir/sshd_config" >>"$SSHD_LOG" 2>&1 &
+        SSHD_PID=$!
+        t_track "$SSHD_PID"
+        if ! wait_for 10 grep -q "Server listening on 127.0.0.1 port $SSHD_PORT" "$SSHD_LOG"; then
+                echo "sshd did not start; its log:"
+                cat "$SSHD_LOG"
+                return 1
+        fi
+}
+
+e2e_tmux() { tmux -S "$E2E_TMUX" "$@"; }
+
+ssh_open() {
+        local name=$1 user=$2; shift 2
+        local cmd
+        cmd=$(printf '%q ' "$@" ssh -F /dev/null -p "$SSHD_PORT" -o StrictHostKeyChecking=no \
+                -o UserKnownHostsFile=/dev/null -o PreferredAuthentications=keyboard-interactive \
+                -o NumberOfPasswordPrompts=1 -o LogLevel=ERROR "$user@127.0.0.1")
+        # After ssh ends, the window stays open with its last screen and the exit status.
+        cmd="$cmd; echo \"[ssh exited \$?]\"; sleep 600"
+        if [ -z "$E2E_TMUX" ]; then
+                E2E_TMUX=$TEST_DIR/tmux.sock
+                e2e_tmux -f /dev/null new-session -d -s e2e -n "$name" -x 200 -y 100 "$cmd" || return 1
+                e2e_tmux set-option -g history-limit 5000 >/dev/null
+                t_track "$(e2e_tmux display-message -p -t e2e '#{pid}')"
+        else
+                e2e_tmux new-window -d -t e2e -n "$name" "$cmd" || return 1
+        fi
+}
+
+screen() {
+        e2e_tmux capture-pane -p -J -S - -E - -t "e2e:$1" | sed -e 's/[[:space:]]*$//'
+}
+
+screen_wait() {
+        local name=$1 secs=$2 re=$3 i n
+        n=$((secs * 5))
+        for ((i = 0; i < n; i++)); do
+                screen "$name" | grep -qE -- "$re" && return 0
+                sleep 0.2
+        done
+        return 1
+}
+
+keys() { local name=$1; shift; e2e_tmux send-keys -t "e2e:$name" "$@"; }
+
+client_pid() {
+        local shell
+        shell=$(e2e_tmux display-message -p -t "e2e:$1" '#{pane_pid}')
+        pgrep -P "$shell" -x ssh
+}
+
+# e2e_daemon_start [login lines...]: devflowd against the provider ($OP_URL), the public client; the
+# provider's accounts alice and bob map to the local test accounts dfalice and dfbob (a map file).
+e2e_daemon_start() {
+        printf 'alice dfalice\nbob dfbob\n' >"$TEST_DIR/users.map"
+        chmod 0600 "$TEST_DIR/users.map"
+        cat >"$TEST_DIR/devflowd.conf" <<CONF
+[idp]
+issuer = $OP_URL
+client_id = devflow-public
+ca_file = $OP_CA
+[login]
+username_claim = preferred_username
+map_file = $TEST_DIR/users.map
+CONF
+        printf '%s\n' "$@" >>"$TEST_DIR/devflowd.conf"
+        daemon_start "$TEST_DIR/devflowd.conf"
+}
+
+# screen_code NAME: the last user code on the screen (XXXX-XXXX).
+screen_code() {
+        screen "$1" | sed -n 's/^Code: *\([A-Z0-9]\{4\}-[A-Z0-9]\{4\}\)$/\1/p' | tail -1
+}
+
+# screen_qr NAME OUT.png: renders the last QR code on the screen (the last run of lines made only of
+# '#' and spaces) to a PNG, as a terminal shows it. Fails when there is none.
+screen_qr() {
+        screen "$1" | python3 -c '
+import sys
+blocks, cur = [], []
+for line in sys.stdin.read().split("\n"):
+    if line.strip() and set(line) <= {"#", " "}:
+        cur.append(line)
+    elif cur:
+        blocks.append(cur); cur = []
+if cur:
+    blocks.append(cur)
+if not blocks:
+    sys.exit(1)
+print("\n".join(blocks[-1]))' >"$2.txt" || return 1
+        python3 "$TOP/tests/tools/text-to-image.py" "$2.txt" "$2"
+}
+
+# check_qr NAME LABEL CODE: the QR code on the screen decodes to the verification URI (the complete one
+# carries CODE).
+check_qr() {
+        local name=$1 label=$2 code=$3 png=$TEST_DIR/qr-$1.png decoded
+        if ! screen_qr "$name" "$png"; then
+                fail "$label: a QR code drawn in ASCII is on the screen"
+                return
+        fi
+        decoded=$(zbarimg --nodbus -q --raw "$png" 2>/dev/null)
+        case $decoded in
+        "$OP_URL/device" | "$OP_URL/device?user_code=$code")
+                pass "$label: the QR code on the screen decodes to the link ($decoded)" ;;
+        *)
+                fail "$label: the QR code on the screen decodes to the link (got '$decoded')" ;;
+        esac
+}
+
+# screen_last NAME: the last non-blank line of the screen.
+screen_last() { screen "$1" | grep -v '^$' | tail -1; }
+
+# screen_wait_last NAME SECONDS REGEX: waits until the last non-blank line matches REGEX.
+screen_wait_last() {
+        local name=$1 secs=$2 re=$3 i n
+        n=$((secs * 5))
+        for ((i = 0; i < n; i++)); do
+                screen_last "$name" | grep -qE -- "$re" && return 0
+                sleep 0.2
+        done
+        return 1
+}
