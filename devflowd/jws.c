@@ -191,6 +191,12 @@ static int scan_string(const char **p, const char *end, JsonName *ret) {
                         if (hex4(q, end, &cp) < 0)
                                 goto bad;
                         q += 4;
+                        /* An escaped NUL would let "alice\u0000x" compare equal to "alice" as a C string:
+                         * refuse it anywhere in the document. */
+                        if (cp == 0) {
+                                free(out);
+                                return -EILSEQ;
+                        }
                         if (cp >= 0xd800 && cp < 0xdc00 && end - q >= 6 && q[0] == '\\' && q[1] == 'u' &&
                             hex4(q + 2, end, &lo) >= 0 && lo >= 0xdc00 && lo < 0xe000) {
                                 cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
@@ -558,7 +564,7 @@ int jws_verify_bytes(const char *compact, size_t len, const Jwks *keys, char *co
         if (!compact)
                 return refuse(ret_reason, -EINVAL, "no token");
         if (len > JWS_MAX_SIZE)
-                return refuse(ret_reason, -E2BIG, "token of %zu bytes, more than %u", len, JWS_MAX_SIZE);
+                return refuse(ret_reason, -E2BIG, "token larger than %u bytes", JWS_MAX_SIZE);
         if (len == 0)
                 return refuse(ret_reason, -EBADMSG, "empty token");
 
@@ -583,6 +589,8 @@ int jws_verify_bytes(const char *compact, size_t len, const Jwks *keys, char *co
         r = jws_parse_json((const char *) header_text, header_size, &header);
         if (r == -ENOTUNIQ)
                 return refuse(ret_reason, -EBADMSG, "header has a member name twice");
+        if (r == -EILSEQ)
+                return refuse(ret_reason, -EBADMSG, "header contains a NUL character");
         if (r == -E2BIG)
                 return refuse(ret_reason, -E2BIG, "header JSON nested too deep");
         if (r < 0 || !json_object_is_type(header, json_type_object))
@@ -668,6 +676,8 @@ int jws_verify(const char *compact, size_t len, const Jwks *keys, char *const *a
         r = jws_parse_json((const char *) payload, size, &o);
         if (r == -ENOTUNIQ)
                 return refuse(ret_reason, -EBADMSG, "payload has a member name twice");
+        if (r == -EILSEQ)
+                return refuse(ret_reason, -EBADMSG, "payload contains a NUL character");
         if (r == -E2BIG)
                 return refuse(ret_reason, -E2BIG, "payload JSON nested too deep");
         if (r < 0 || !json_object_is_type(o, json_type_object))

@@ -35,8 +35,9 @@ int jws_verify_raw(const char *alg, EVP_PKEY *key, const void *data, size_t size
 /* Whether ALG is one of the asymmetric algorithms this code implements (exact, case-sensitive name). */
 bool jws_alg_supported(const char *alg);
 
-/* Parse TEXT as JSON (depth limit JSON_MAX_DEPTH) and refuse an object with a member name twice (json-c
- * would silently keep the last one): -ENOTUNIQ then. */
+/* Parse TEXT as JSON (depth limit JSON_MAX_DEPTH, -E2BIG beyond) and refuse an object with a member name twice
+ * (json-c would silently keep the last one): -ENOTUNIQ then; and a string holding an escaped NUL (\u0000),
+ * which would make C string comparisons lie: -EILSEQ. */
 int jws_parse_json(const char *text, size_t len, json_object **ret);
 
 /* Sign PAYLOAD as a compact JWS with KEY (alg RS256 for RSA, ES256/384/512 by curve, EdDSA for Ed25519 when
