@@ -14,6 +14,7 @@
 #include "macro.h"
 #include "netaddr.h"
 #include "secure-file.h"
+#include "utf8.h"
 
 #define CONFIG_MAX_FILE (1024U * 1024U)
 #define SECRET_MAX 4096U
@@ -541,38 +542,17 @@ static int set_value(Config *c, const KeyDef *k, const char *file, unsigned line
 
 /* ---- the INI reader ---------------------------------------------------------------------------- */
 
+/* Valid UTF-8 in the N bytes at S (which hold no NUL, checked before). */
 static bool utf8_valid(const char *s, size_t n) {
-        const unsigned char *p = (const unsigned char *) s, *e = p + n;
+        _cleanup_free_ char *copy = strndup(s, n);
 
-        while (p < e) {
-                unsigned len, cp;
-
-                if (*p < 0x80) {
-                        p++;
-                        continue;
-                }
-                if ((*p & 0xe0) == 0xc0) {
-                        len = 2;
-                        cp = *p & 0x1f;
-                } else if ((*p & 0xf0) == 0xe0) {
-                        len = 3;
-                        cp = *p & 0x0f;
-                } else if ((*p & 0xf8) == 0xf0) {
-                        len = 4;
-                        cp = *p & 0x07;
-                } else
+        if (!copy)
+                return false;
+        for (const unsigned char *p = (const unsigned char *) copy; *p;) {
+                size_t k = utf8_sequence_len(p);
+                if (k == 0)
                         return false;
-                if ((size_t) (e - p) < len)
-                        return false;
-                for (unsigned i = 1; i < len; i++) {
-                        if ((p[i] & 0xc0) != 0x80)
-                                return false;
-                        cp = (cp << 6) | (p[i] & 0x3f);
-                }
-                if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-                    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-                        return false;
-                p += len;
+                p += k;
         }
         return true;
 }

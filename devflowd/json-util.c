@@ -19,7 +19,7 @@ int json_parse_bounded(const char *text, size_t len, int max_depth, json_object 
         tok = json_tokener_new_ex(max_depth);
         if (!tok)
                 return -ENOMEM;
-        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
         o = json_tokener_parse_ex(tok, text, (int) len);
         jerr = json_tokener_get_error(tok);
         off = json_tokener_get_parse_end(tok);
@@ -49,6 +49,9 @@ const char *json_get_string(json_object *o, const char *key) {
         if (!o || !json_object_is_type(o, json_type_object))
                 return NULL;
         if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return NULL;
+        /* json-c keeps "\u0000" inside strings: such a value would be silently cut short as a C string. */
+        if ((size_t) json_object_get_string_len(v) != strlen(json_object_get_string(v)))
                 return NULL;
         return json_object_get_string(v);
 }

@@ -13,11 +13,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 #define JSON_MAX_DEPTH 16
 
-/* Parse exactly LEN bytes as one JSON value (strict mode, nesting at most max_depth, no trailing
- * garbage, no NUL inside). -EBADMSG on malformed input, -E2BIG when too deep. */
+/* Parse exactly LEN bytes as one JSON value (strict mode, valid UTF-8, nesting at most max_depth, no
+ * trailing garbage, no NUL inside). -EBADMSG on malformed input, -E2BIG when too deep. */
 int json_parse_bounded(const char *text, size_t len, int max_depth, json_object **ret);
 
-/* Member KEY of object O as a string; NULL when absent or not a string. */
+/* Member KEY of object O as a string; NULL when absent, not a string, or holding a NUL. */
 const char *json_get_string(json_object *o, const char *key);
 
 /* Member KEY as a non-negative integer, accepting a JSON number or a decimal string ("900"), as some

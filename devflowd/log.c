@@ -9,6 +9,7 @@
 #include <systemd/sd-journal.h>
 
 #include "log.h"
+#include "utf8.h"
 
 static int log_max_level = LOG_INFO;
 static int log_to_journal = -1;
@@ -79,14 +80,19 @@ char *strdup_sanitized(const char *s) {
         r = malloc(strlen(s) + 1);
         if (!r)
                 return NULL;
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-                if (*p < 0x20 || *p == 0x7f)
+        for (const unsigned char *p = (const unsigned char *) s; *p;) {
+                size_t n = utf8_sequence_len(p);
+
+                /* C0, DEL, C1 (U+0080–U+009F), and any byte outside a valid UTF-8 sequence: a lone 0x9b is
+                 * CSI on a terminal that is not in UTF-8 mode. */
+                if (n == 0 || *p < 0x20 || *p == 0x7f || (n == 2 && p[0] == 0xc2 && p[1] <= 0x9f)) {
                         r[j++] = '?';
-                else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-                        r[j++] = '?';   /* C1 control (U+0080–U+009F) in UTF-8 */
-                        p++;
-                } else
-                        r[j++] = (char) *p;
+                        p += n ? n : 1;
+                        continue;
+                }
+                memcpy(r + j, p, n);
+                j += n;
+                p += n;
         }
         r[j] = 0;
         return r;

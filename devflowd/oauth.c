@@ -218,48 +218,12 @@ const char *token_reply_kind_to_string(TokenReplyKind k) {
 
 /* Length of the valid UTF-8 sequence at s (1–4), or 0 when it is not one (overlong forms, surrogates and
  * code points past U+10FFFF included). */
-static size_t utf8_sequence_len(const unsigned char *s) {
-        size_t n;
-        uint32_t cp;
-
-        if (*s < 0x80)
-                return 1;
-        if (*s >= 0xc2 && *s <= 0xdf)
-                n = 2, cp = *s & 0x1f;
-        else if (*s >= 0xe0 && *s <= 0xef)
-                n = 3, cp = *s & 0x0f;
-        else if (*s >= 0xf0 && *s <= 0xf4)
-                n = 4, cp = *s & 0x07;
-        else
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (s[i] & 0x3f);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        return n;
-}
-
-/* Sanitized (no control characters) and capped copy, cut on a UTF-8 boundary. json-c passes invalid UTF-8
- * through, and a lone byte 0x80–0x9f is a C1 control (0x9b: CSI) on a terminal that is not in UTF-8 mode:
- * every byte that does not belong to a valid sequence becomes '?' too. */
+/* Sanitized and capped copy, cut on a UTF-8 boundary. */
 static char *text_from_idp(const char *s) {
-        char *r = strdup_sanitized(s);
+        char *r = strdup_sanitized(s);   /* control characters and stray bytes become '?' */
         size_t n;
 
-        if (!r)
-                return NULL;
-        for (unsigned char *p = (unsigned char *) r; *p; ) {
-                n = utf8_sequence_len(p);
-                if (n == 0) {
-                        *p++ = '?';
-                        continue;
-                }
-                p += n;
-        }
-        if (strlen(r) <= OAUTH_MAX_ERROR_TEXT)
+        if (!r || strlen(r) <= OAUTH_MAX_ERROR_TEXT)
                 return r;
         n = OAUTH_MAX_ERROR_TEXT;
         while (n > 0 && ((unsigned char) r[n] & 0xc0) == 0x80)
@@ -324,7 +288,7 @@ int oauth_parse_device_auth(long http_status, const char *body, size_t len, bool
         r = json_parse_bounded(body, len, JSON_MAX_DEPTH, &o);
         if (r < 0 || !json_object_is_type(o, json_type_object)) {
                 char what[64];
-                snprintf(what, sizeof what, "HTTP status %ld without a JSON object", http_status);
+                snprintf(what, sizeof what, "HTTP status %ld without a valid JSON object", http_status);
                 return invalid_reply(ret_error, what);
         }
         r = read_error(o, ret_error);

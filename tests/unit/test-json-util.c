@@ -35,6 +35,18 @@ TEST(refuses_malformed) {
         CHECK(o == NULL);
 }
 
+TEST(refuses_invalid_utf8_and_embedded_nul) {
+        _cleanup_json_ json_object *o = NULL;
+        json_object *bad = NULL;
+
+        CHECK_INTEQ(parse("{\"a\":\"\xff\xfe\"}", &bad), -EBADMSG);
+        CHECK_INTEQ(parse("{\"a\":\"\xc2\x9b[31m\"}", &bad), 0);     /* valid UTF-8 (C1): parsed, sanitized later */
+        json_object_put(bad);
+        CHECK_INTEQ(parse("{\"code\":\"WDJB\\u0000MJHT\",\"ok\":\"x\"}", &o), 0);
+        CHECK(json_get_string(o, "code") == NULL);
+        CHECK_STREQ(json_get_string(o, "ok"), "x");
+}
+
 TEST(refuses_deep_nesting) {
         char deep[200];
         json_object *o = NULL;

@@ -403,8 +403,10 @@ static const DevCase dev_cases[] = {
           "\"expires_in\":300}", false, -EBADMSG, .error = "invalid_reply",
           .description = "missing or invalid verification_uri" },
         { "raw-c1-in-description", 400, "{\"error\":\"invalid_request\",\"error_description\":\"a\x9b" "2Jb\xc0\x9b\"}",
-          false, -EPROTO, .error = "invalid_request", .description = "a?2Jb??" },
-        { "invalid-utf8-in-error", 400, "{\"error\":\"x\xff\xfe\xed\xa0\x80y\"}", false, -EPROTO, .error = "x?????y" },
+          false, -EBADMSG, .error = "invalid_reply", .description = "HTTP status 400 without a valid JSON object" },
+        /* Invalid UTF-8 makes the whole reply malformed (JSON is UTF-8): nothing of it is shown. */
+        { "invalid-utf8-in-error", 400, "{\"error\":\"x\xff\xfe\xed\xa0\x80y\"}", false, -EBADMSG,
+          .error = "invalid_reply", .description = "HTTP status 400 without a valid JSON object" },
         { "valid-utf8-description-kept", 400, "{\"error\":\"access_denied\",\"error_description\":\"Zugriff verweigert: "
           "\xc3\xa4\xe2\x82\xac\xf0\x9f\x94\x92\"}", false, -EPROTO, .error = "access_denied",
           .description = "Zugriff verweigert: \xc3\xa4\xe2\x82\xac\xf0\x9f\x94\x92" },
