@@ -75,6 +75,8 @@ login dfalice bob
 check "approved as bob for dfalice: refused" test "$RC" -ne 0 -a "$RC" -ne 99
 grep -qi "successfully authenticated" <<<"$OUT"
 check "no success message for the wrong identity" test $? -ne 0
+grep -q "which is not the account 'dfalice'" <<<"$OUT"
+check "the user is told the identity is not this account" test $? -eq 0
 
 login dfbob --deny
 check "denied at the provider: refused" test "$RC" -ne 0 -a "$RC" -ne 99
