@@ -171,7 +171,10 @@ static void apply(Login *l, FlowAction action, uint64_t when) {
                         if (r >= 0)
                                 r = sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
                 } else {
-                        r = sd_event_add_time(l->manager->event, &l->timer, CLOCK_MONOTONIC, when, 0, on_timer, l);
+                        /* 1 ms, not sd-event's default 250 ms of coalescing: polls go out on time (the
+                         * Enter of prompt=enter waits for this timer's poll). */
+                        r = sd_event_add_time(l->manager->event, &l->timer, CLOCK_MONOTONIC, when,
+                                              /* accuracy= */ USEC_PER_MSEC, on_timer, l);
                         if (r >= 0)
                                 (void) sd_event_source_set_description(l->timer, "flow-timer");
                 }
