@@ -3,11 +3,12 @@
 #   . "$TOP/tests/e2e/sshd-lib.bash"
 # (named .bash so tests/run-tests.sh does not run it as a test)
 #
-# sshd_start "MODULE ARGS" [sshd_config lines...]: writes a host key, a pam_wrapper service dir with an
+# sshd_start NAME "MODULE ARGS" [sshd_config lines...]: in $TEST_DIR/NAME writes a host key, a pam_wrapper service dir with an
 #   "sshd" service (auth required pam_devflow.so ARGS; account/session pam_permit) and an sshd_config for
 #   keyboard-interactive only on 127.0.0.1:$SSHD_PORT, then runs /usr/sbin/sshd -D -e in its own mount
 #   namespace where the test bus's directory is bind-mounted on /run/dbus (sshd clears the environment of
-#   its PAM process, so DBUS_SYSTEM_BUS_ADDRESS would not reach the module). Log: $SSHD_LOG.
+#   its PAM process, so DBUS_SYSTEM_BUS_ADDRESS would not reach the module). Sets SSHD_PORT, SSHD_PID,
+#   SSHD_LOG for the last sshd started (ssh_open connects to $SSHD_PORT); several may run at once.
 # ssh_open NAME USER [env VAR=value ...]: runs the real ssh client for USER@127.0.0.1 in a new tmux
 #   window NAME (a private tmux server, 200x100), the command prefixed with the given env assignments.
 #   NumberOfPasswordPrompts=1: after a refusal the client gives up ("Permission denied") instead of
@@ -23,18 +24,35 @@ sshd_free_port() {
 
 E2E_RUN_SSHD_CREATED=
 E2E_TMUX=
+E2E_SSHD_PIDS=
+
+# descendants PID: every process below PID.
+descendants() {
+        local c
+        for c in $(pgrep -P "$1"); do
+                echo "$c"
+                descendants "$c"
+        done
+}
 
 e2e_cleanup() {
         if [ -n "$E2E_TMUX" ]; then
                 tmux -S "$E2E_TMUX" kill-server 2>/dev/null
         fi
+        # sshd's per-connection processes outlive the listener (one blocked in PAM would wait for the
+        # module's timeout): stop them first, by pid.
+        local p
+        for p in $E2E_SSHD_PIDS; do
+                T_PIDS=($(descendants "$p") "${T_PIDS[@]}")
+        done
         t_cleanup
-        # pam_wrapper copies its service dir to /tmp/pam.X (X one character) and a killed process leaves
-        # it behind: remove those that hold our service file, and only those.
+        # pam_wrapper copies the service files to /tmp/pam.X (X one character; every sshd connection
+        # makes its own copy) and a killed process leaves it behind: remove those that hold our service
+        # file (marked with a comment naming $TEST_DIR), and only those.
         local d
         for d in /tmp/pam.?; do
                 [ -d "$d" ] || continue
-                grep -qF "$TEST_DIR" "$d/sshd" "$d/devflow-console" 2>/dev/null && rm -rf "$d"
+                grep -qsF "$TEST_DIR" "$d"/* && rm -rf "$d"
         done
         if [ -n "$E2E_RUN_SSHD_CREATED" ]; then
                 rmdir /run/sshd 2>/dev/null
@@ -70,14 +88,13 @@ e2e_need_root() {
 }
 
 sshd_start() {
-        local args=$1; shift
-        local dir=$TEST_DIR/sshd
+        local dir=$TEST_DIR/$1 args=$2; shift 2
         mkdir -p "$dir/pam.d"
         chmod 0755 "$dir"
         ssh-keygen -q -t ed25519 -N '' -C devflow-e2e -f "$dir/host_ed25519" || return 1
         SSHD_PAM_DIR=$dir/pam.d
-        printf 'auth required %s %s\naccount required pam_permit.so\nsession required pam_permit.so\n' \
-                "$PAM_MODULE" "$args" >"$SSHD_PAM_DIR/sshd"
+        printf '# %s\nauth required %s %s\naccount required pam_permit.so\nsession required pam_permit.so\n' \
+                "$TEST_DIR" "$PAM_MODULE" "$args" >"$SSHD_PAM_DIR/sshd"
         SSHD_PORT=$(sshd_free_port)
         SSHD_LOG=$dir/sshd.log
         {
@@ -108,6 +125,7 @@ sshd_start() {
                 "$BUS_DIR" "$PAM_WRAPPER_LIB" "$SSHD_PAM_DIR" "$dir/sshd_config" >>"$SSHD_LOG" 2>&1 &
         SSHD_PID=$!
         t_track "$SSHD_PID"
+        E2E_SSHD_PIDS="$E2E_SSHD_PIDS $SSHD_PID"
         if ! wait_for 10 grep -q "Server listening on 127.0.0.1 port $SSHD_PORT" "$SSHD_LOG"; then
                 echo "sshd did not start; its log:"
                 cat "$SSHD_LOG"
@@ -229,3 +247,7 @@ screen_wait_last() {
         done
         return 1
 }
+
+# count_gt N COMMAND...: the number COMMAND prints is greater than N (for wait_for, which runs it anew).
+count_gt() { local n=$1; shift; [ "$("$@")" -gt "$n" ]; }
+daemon_count() { grep -c -- "$1" "$DAEMON_LOG"; }
