@@ -95,6 +95,9 @@ sshd_start() {
         SSHD_PAM_DIR=$dir/pam.d
         printf '# %s\nauth required %s %s\naccount required pam_permit.so\nsession required pam_permit.so\n' \
                 "$TEST_DIR" "$PAM_MODULE" "$args" >"$SSHD_PAM_DIR/sshd"
+        # libpam looks for "other" too (pam_wrapper logs an error without it): deny everything there.
+        printf '# %s\nauth required pam_deny.so\naccount required pam_deny.so\nsession required pam_deny.so\n' \
+                "$TEST_DIR" >"$SSHD_PAM_DIR/other"
         SSHD_PORT=$(sshd_free_port)
         SSHD_LOG=$dir/sshd.log
         {
