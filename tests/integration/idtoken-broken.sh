@@ -10,7 +10,7 @@
 command -v node >/dev/null || { skip "node missing (tests/deps.sh installs it)"; exit 0; }
 command -v pamtester >/dev/null && [ -n "$PAM_WRAPPER_LIB" ] || { skip "pamtester or pam_wrapper missing"; exit 0; }
 
-LUSER=dfidtok
+LUSER=dfidbrok   # unique per script: scripts may run at the same time
 bus_start || { fail "private bus"; exit 1; }
 # Interval 1 s: each login takes about a second once approved.
 idp_start "$TEST_DIR/idp" --interval 1 || { fail "fake IdP start"; exit 1; }

@@ -15,7 +15,7 @@
 command -v node >/dev/null || { skip "node missing (tests/deps.sh installs it)"; exit 0; }
 command -v pamtester >/dev/null && [ -n "$PAM_WRAPPER_LIB" ] || { skip "pamtester or pam_wrapper missing"; exit 0; }
 
-LUSER=dfidtok
+LUSER=dfidjwks   # unique per script: scripts may run at the same time
 bus_start || { fail "private bus"; exit 1; }
 idp_start "$TEST_DIR/idp1" --interval 1 || { fail "fake IdP start"; exit 1; }
 IDP1_DIR=$IDP_DIR
