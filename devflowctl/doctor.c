@@ -566,6 +566,26 @@ static int check_pam(Doctor *d) {
                         return r;
         }
 
+        if (d->sshd_uses_devflow) {
+                _cleanup_(pam_stack_done) PamStack acct = {};
+                bool checks = false;
+
+                /* pam_devflow only authenticates: a locked or expired account is refused by the account
+                 * stack (pam_unix), so one made only of pam_permit lets such accounts in. */
+                r = pam_stack_read(pam_dir(d), "sshd", "account", 0, &acct);
+                if (r == -ENOMEM)
+                        return r;
+                for (size_t j = 0; j < acct.n; j++)
+                        if (!line_is_permissive(acct.lines + j))
+                                checks = true;
+                if (!checks)
+                        add_finding(d, SEVERITY_WARNING, "pam.account",
+                                    "Add 'account required pam_unix.so' (Debian: '@include common-account') to "
+                                    "the sshd stack.",
+                                    "sshd's account stack in %s/sshd checks nothing (%s): locked and expired "
+                                    "accounts still log in after an approved device flow.", pam_dir(d),
+                                    acct.n == 0 ? "no account lines" : "only pam_permit or optional lines");
+        }
         if (in_common)
                 add_finding(d, SEVERITY_ERROR, "pam.common_auth",
                             "Remove pam_devflow from the shared file (on Debian: pam-auth-update, untick the "

@@ -308,6 +308,7 @@ EOF
         check "doctor: LoginGraceTime 60 < timeout=90" has sshd.login_grace_time error "'60' in f['message'] and '90' in f['message']"
         check "doctor: pam_devflow in common-auth, reaching sudo" has pam.common_auth error "'common-auth' in f['message'] and 'sudo' in f['message']"
         check "doctor: sufficient with nothing deciding after it" has pam.permissive error "'sshd:3' in f['message']"
+        check "doctor: an account stack that checks nothing" has pam.account warning "'no account lines' in f['message']"
         check "doctor: world-readable configuration" has config.permissions error "'0644' in f['message']"
         check "doctor: --check-config accepts the configuration" has config.check ok "True"
         check "doctor: the daemon is on the bus" has daemon.bus ok "True"
@@ -333,6 +334,7 @@ EOF
         printf 'auth required pam_unix.so\n' >"$G/pam.d/common-auth"
         printf '@include common-auth\n' >"$G/pam.d/sudo"
         printf 'auth required pam_devflow.so timeout=120\naccount include common-account\n' >"$G/pam.d/sshd"
+        printf 'account required pam_unix.so\n' >"$G/pam.d/common-account"
         cp "$TEST_DIR/devflowd.conf" "$G/devflowd.conf"
         chmod 0600 "$G/devflowd.conf"
         if rc_is 0 "$CTL" --json doctor --sshd-config "$G/sshd_config" --pam-dir "$G/pam.d" --config "$G/devflowd.conf" \
