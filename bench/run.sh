@@ -169,7 +169,12 @@ cap_run() {
         rss1=$(rss_kib "$DAEMON_PID")
         awk -v a="$rss0" -v b="$rss1" -v n="$n" -v p="$p" 'BEGIN { printf "%s_rss_per_flow_kib %.3f\n", p, (b - a) / n }' >>"$SAMPLES"
         t0=$(now_ms); c0=$(cpu_ticks "$DAEMON_PID"); i0=$(cpu_ticks "$IDP_PID")
-        sleep 30
+        if [ -n "${BENCH_PERF:-}" ] && [ "$p" = cap10k ]; then
+                # BENCH_PERF=1: profile the daemon in this window (perf adds a little CPU of its own)
+                perf record -q -g -o "$RES/perf-$p.data" -p "$DAEMON_PID" -- sleep 30 >/dev/null 2>&1
+        else
+                sleep 30
+        fi
         t1=$(now_ms); c1=$(cpu_ticks "$DAEMON_PID"); i1=$(cpu_ticks "$IDP_PID")
         python3 "$TOP/bench/analyze.py" polls "$IDP_DIR/requests.jsonl" "$t0" "$t1" >"$TEST_DIR/polls-$p.txt"
         polls=$(awk '/^polls / { print $2 }' "$TEST_DIR/polls-$p.txt")
@@ -210,20 +215,25 @@ if want throughput; then
                 idp_set '{"interval":5}'
         done
 
-        # Churn: start + Cancel, RSS after 1,000 and after the whole run, each once lingering flows are freed.
+        # Churn: start + Cancel. RSS after 1,000, after the first half and after the second half of the run,
+        # each once the lingering (30 s) finished flows are freed. A finished flow lingers, so the first half
+        # sets a plateau (peak of lingering flows); a leak shows as growth in the second, identical half.
         write_conf
         bench_daemon_start
         "$FLOOD" --user "$BUSER" --count 1000 --concurrency 64 --cancel-after 0 >"$TEST_DIR/churn1k.out"
         sleep 32
         sample rss_after_1k_kib "$(rss_kib "$DAEMON_PID")"
-        "$FLOOD" --user "$BUSER" --count "$((CHURN - 1000))" --concurrency 128 --cancel-after 0 \
-                --max-seconds "$CHURN_SECONDS" >"$TEST_DIR/churn.out"
-        started=$(awk '/^started / { print $2 }' "$TEST_DIR/churn.out")
-        sample churn_flows "$((started + 1000))"
-        sed -n 's/^rate_per_s /churn_rate_per_s /p' "$TEST_DIR/churn.out" >>"$SAMPLES"
-        say "churn: $(tr '\n' ' ' <"$TEST_DIR/churn.out")"
-        sleep 32
-        sample rss_after_churn_kib "$(rss_kib "$DAEMON_PID")"
+        total=1000
+        for half in 1 2; do
+                "$FLOOD" --user "$BUSER" --count "$(((CHURN - 1000) / 2))" --concurrency 128 --cancel-after 0 \
+                        --max-seconds "$((CHURN_SECONDS / 2))" >"$TEST_DIR/churn$half.out"
+                total=$((total + $(awk '/^started / { print $2 }' "$TEST_DIR/churn$half.out")))
+                sed -n 's/^rate_per_s /churn_rate_per_s /p' "$TEST_DIR/churn$half.out" >>"$SAMPLES"
+                say "churn half $half: $(tr '\n' ' ' <"$TEST_DIR/churn$half.out")"
+                sleep 32
+                sample "rss_after_churn${half}_kib" "$(rss_kib "$DAEMON_PID")"
+        done
+        sample churn_flows "$total"
         bench_daemon_stop
 fi
 
