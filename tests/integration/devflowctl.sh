@@ -296,6 +296,11 @@ EOF
         printf 'auth sufficient pam_devflow.so timeout=90\n' >"$D/pam.d/common-auth"
         printf '@include common-auth\naccount required pam_unix.so\n' >"$D/pam.d/sudo"
         printf '# sshd\nauth required pam_unix.so\nauth sufficient pam_devflow.so timeout=90\n' >"$D/pam.d/sshd"
+        # bracketed control split over a continuation line, then pam_permit: permissive
+        printf 'auth [success=done \\\n  default=ignore] pam_devflow.so timeout=30 # comment\n-auth required pam_permit.so\n' \
+                >"$D/pam.d/login"
+        printf '@include loop-b\n' >"$D/pam.d/loop-a"
+        printf '@include loop-a\n' >"$D/pam.d/loop-b"
         cp "$TEST_DIR/devflowd.conf" "$D/devflowd.conf"
         chmod 0644 "$D/devflowd.conf"
         rc_is 1 "$CTL" --json doctor --sshd-config "$D/sshd_config" --pam-dir "$D/pam.d" --config "$D/devflowd.conf" \
@@ -308,6 +313,8 @@ EOF
         check "doctor: LoginGraceTime 60 < timeout=90" has sshd.login_grace_time error "'60' in f['message'] and '90' in f['message']"
         check "doctor: pam_devflow in common-auth, reaching sudo" has pam.common_auth error "'common-auth' in f['message'] and 'sudo' in f['message']"
         check "doctor: sufficient with nothing deciding after it" has pam.permissive error "'sshd:3' in f['message']"
+        check "doctor: [default=ignore] over a continuation line, then pam_permit" has pam.permissive error "'login:1' in f['message'] and 'pam_permit follows' in f['message']"
+        check "doctor: an include loop is reported, not followed forever" has pam.read warning "'loop-' in f['message']"
         check "doctor: an account stack that checks nothing" has pam.account warning "'no account lines' in f['message']"
         check "doctor: world-readable configuration" has config.permissions error "'0644' in f['message']"
         check "doctor: --check-config accepts the configuration" has config.check ok "True"
