@@ -127,7 +127,7 @@ int report_bus_error(const char *what, const sd_bus_error *e, int r, bool json) 
 
         if (json) {
                 fputs("{\"error\":", stdout);
-                json_print_string(stdout, name ?: (no_daemon ? "NoDaemon" : "Failed"));
+                json_print_string(stdout, name ? short_error_name(name) : (no_daemon ? "NoDaemon" : "Failed"));
                 fputs(",\"message\":", stdout);
                 json_print_string(stdout, message);
                 fputs(",\"what\":", stdout);
