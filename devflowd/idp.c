@@ -30,7 +30,6 @@ struct IdpWait {
 typedef struct Fetch {
         HttpRequest *req;
         uint64_t fetched_at;            /* CLOCK_MONOTONIC of the last success, 0 never */
-        uint64_t attempted_at;
         uint64_t retry_usec;            /* current backoff */
         sd_event_source *retry;
 } Fetch;
@@ -46,6 +45,7 @@ struct Idp {
 
         Jwks *jwks;
         Fetch jwks_fetch;
+        uint64_t kid_refetch_at;        /* last refetch an unknown kid caused, 0 never */
 
         bool reachable;
         IdpWait *waits;
@@ -238,7 +238,6 @@ static void fetch_discovery(Idp *idp) {
         if (idp->discovery_fetch.req)
                 return;
         idp->discovery_fetch.retry = sd_event_source_disable_unref(idp->discovery_fetch.retry);
-        idp->discovery_fetch.attempted_at = now_usec(idp);
 
         /* OpenID Connect Discovery 1.0 §4: the issuer with any trailing '/' removed. */
         if (asprintf(&url, "%.*s/.well-known/openid-configuration",
@@ -305,7 +304,6 @@ static void fetch_jwks(Idp *idp) {
                 fetch_discovery(idp);   /* fetch_jwks() runs again once discovery is done */
                 return;
         }
-        idp->jwks_fetch.attempted_at = now_usec(idp);
         r = http_request(idp->http, jwks_uri(idp), NULL, NULL, on_jwks, idp, &idp->jwks_fetch.req);
         if (r < 0) {
                 log_error_errno(r, "Failed to fetch the JWKS: %m");
@@ -337,16 +335,17 @@ int idp_want_jwks(Idp *idp, bool refresh, IdpCallback cb, void *userdata, IdpWai
         int r;
 
         if (idp->jwks) {
-                bool stale = now - idp->jwks_fetch.fetched_at > JWKS_MAX_AGE_USEC;
-
-                if (!refresh && !stale)
-                        return 1;
-                if (now - idp->jwks_fetch.attempted_at < JWKS_REFETCH_MIN_USEC)
-                        return 1;       /* rotation is rare: never let tokens make us hammer the IdP */
                 if (!refresh) {
-                        fetch_jwks(idp);
+                        /* Stale: use what we have now, refresh in the background. */
+                        if (now - idp->jwks_fetch.fetched_at > JWKS_MAX_AGE_USEC)
+                                fetch_jwks(idp);
                         return 1;
                 }
+                /* An unknown kid: at most one refetch per minute, so that tokens cannot make us hammer
+                 * the IdP; within that minute the key set at hand decides. */
+                if (idp->kid_refetch_at != 0 && now - idp->kid_refetch_at < JWKS_REFETCH_MIN_USEC)
+                        return 1;
+                idp->kid_refetch_at = now;
         }
         r = add_wait(idp, WAIT_JWKS, cb, userdata, ret_wait);
         if (r < 0)

@@ -10,7 +10,7 @@
 /* What the daemon knows about its identity provider: the endpoints (explicit keys win over discovery)
  * and the JWKS. Discovery is fetched at start and again when older than an hour; a failed fetch is
  * retried in the background with exponential backoff, and a login never waits longer than one
- * http_timeout for it. The JWKS is refetched at most once per 60 s for an unknown kid. */
+ * http_timeout for it. An unknown kid causes at most one JWKS refetch per 60 s. */
 
 typedef struct Idp Idp;
 typedef struct IdpWait IdpWait;
@@ -28,8 +28,9 @@ void idp_start(Idp *idp);
 /* Returns 1 when the endpoints are known now (no wait), 0 when *ret_wait will call back, -errno. */
 int idp_want_endpoints(Idp *idp, IdpCallback cb, void *userdata, IdpWait **ret_wait);
 
-/* Returns 1 when a JWKS is at hand now, 0 when *ret_wait will call back. With refresh, a new copy is
- * fetched unless one was fetched less than 60 s ago (then 1 at once: use what there is). */
+/* Returns 1 when a JWKS is at hand now, 0 when *ret_wait will call back. With refresh (an unknown kid), a new
+ * copy is fetched unless an unknown kid already caused a refetch less than 60 s ago (then 1 at once: use
+ * what there is). */
 int idp_want_jwks(Idp *idp, bool refresh, IdpCallback cb, void *userdata, IdpWait **ret_wait);
 
 IdpWait *idp_wait_free(IdpWait *w);
