@@ -601,6 +601,15 @@ int jws_verify_bytes(const char *compact, size_t len, const Jwks *keys, char *co
                 return refuse(ret_reason, -EPERM, "crit header present");
         /* jku, x5u, jwk, x5c are deliberately never looked at: keys only come from the issuer's JWKS. */
 
+        /* RFC 9068 §2.1: a JWT access token says typ at+jwt. Signed by the same key, with our client_id as
+         * audience, it must never pass for an ID token. */
+        if (json_object_object_get_ex(header, "typ", &v)) {
+                const char *typ = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+
+                if (!typ || strcasecmp(typ, "at+jwt") == 0 || strcasecmp(typ, "application/at+jwt") == 0)
+                        return refuse(ret_reason, -EPERM, "typ is not an ID token's");
+        }
+
         if (!json_object_object_get_ex(header, "alg", &v) || !json_object_is_type(v, json_type_string))
                 return refuse(ret_reason, -EBADMSG, "header without an alg string");
         alg_name = json_object_get_string(v);

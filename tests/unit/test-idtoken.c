@@ -634,6 +634,10 @@ TEST(header_refusals) {
                 { "duplicate_alg", "{\"alg\":\"none\",\"kid\":\"rsa1\",\"alg\":\"RS256\"}", -EBADMSG, "twice" },
                 { "header_array", "[\"RS256\"]", -EBADMSG, "not a JSON object" },
                 { "header_not_json", "RS256", -EBADMSG, "not a JSON object" },
+                { "typ_access_token", "{\"alg\":\"RS256\",\"kid\":\"rsa1\",\"typ\":\"at+jwt\"}", -EPERM, "typ" },
+                { "typ_access_token_media", "{\"alg\":\"RS256\",\"kid\":\"rsa1\",\"typ\":\"application/AT+JWT\"}",
+                  -EPERM, "typ" },
+                { "typ_not_string", "{\"alg\":\"RS256\",\"kid\":\"rsa1\",\"typ\":1}", -EPERM, "typ" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
