@@ -156,32 +156,40 @@ static void validate(Login *l);
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
 
-static void apply(Login *l, FlowAction action, uint64_t when) {
+static void arm_timer(Login *l, uint64_t when) {
         int r;
 
+        if (l->timer) {
+                r = sd_event_source_set_time(l->timer, when);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
+        } else {
+                /* 1 ms, not sd-event's default 250 ms of coalescing: polls go out on time (the
+                 * Enter of prompt=enter waits for this timer's poll). */
+                r = sd_event_add_time(l->manager->event, &l->timer, CLOCK_MONOTONIC, when,
+                                      /* accuracy= */ USEC_PER_MSEC, on_timer, l);
+                if (r >= 0)
+                        (void) sd_event_source_set_description(l->timer, "flow-timer");
+        }
+        if (r < 0) {
+                log_error_errno(r, "Flow %s: failed to arm its timer: %m", l->id);
+                finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE, "Internal error in the login service.");
+        }
+}
+
+static void apply(Login *l, FlowAction action, uint64_t when) {
         switch (action) {
         case FLOW_ACTION_NONE:
                 return;
         case FLOW_ACTION_POLL:
                 send_token_request(l);
+                /* A poll in flight must not outlive the code: the timer ends the flow at expiry even if the
+                 * IdP never answers (flow_machine_timer() finishes a request in flight at expires_at). */
+                if (!l->done && l->req)
+                        arm_timer(l, l->machine.expires_at);
                 return;
         case FLOW_ACTION_ARM_TIMER:
-                if (l->timer) {
-                        r = sd_event_source_set_time(l->timer, when);
-                        if (r >= 0)
-                                r = sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
-                } else {
-                        /* 1 ms, not sd-event's default 250 ms of coalescing: polls go out on time (the
-                         * Enter of prompt=enter waits for this timer's poll). */
-                        r = sd_event_add_time(l->manager->event, &l->timer, CLOCK_MONOTONIC, when,
-                                              /* accuracy= */ USEC_PER_MSEC, on_timer, l);
-                        if (r >= 0)
-                                (void) sd_event_source_set_description(l->timer, "flow-timer");
-                }
-                if (r < 0) {
-                        log_error_errno(r, "Flow %s: failed to arm its timer: %m", l->id);
-                        finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE, "Internal error in the login service.");
-                }
+                arm_timer(l, when);
                 return;
         case FLOW_ACTION_FINISHED:
                 switch (l->machine.state) {
