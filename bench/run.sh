@@ -6,7 +6,7 @@
 #
 # Environment: BENCH_ONLY="latency capacity throughput" (sections to run), BENCH_QUICK=1 (fewer
 # repetitions), BENCH_CHURN (completed flows in the churn run, default 100000), BENCH_CHURN_SECONDS
-# (time cap of the churn run, default 120), BENCH_CAP_RUNS (runs per capacity size, default 2).
+# (time cap of the churn run, default 100), BENCH_CAP_RUNS (runs per capacity size, default 2).
 export DEVFLOWD=${DEVFLOWD:-$(cd "$(dirname "$0")/.." && pwd)/devflowd/devflowd}
 . "$(dirname "$0")/../tests/lib.sh"
 . "$TOP/tests/idp/idp.sh"
@@ -15,7 +15,7 @@ set +e
 ONLY=${BENCH_ONLY:-latency capacity throughput}
 QUICK=${BENCH_QUICK:-0}
 CHURN=${BENCH_CHURN:-100000}
-CHURN_SECONDS=${BENCH_CHURN_SECONDS:-120}
+CHURN_SECONDS=${BENCH_CHURN_SECONDS:-100}
 CAP_RUNS=${BENCH_CAP_RUNS:-2}
 RES=$TOP/bench/results
 mkdir -p "$RES"
