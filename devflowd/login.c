@@ -84,6 +84,7 @@ static int reply_wait(Login *l, sd_bus_message *msg) {
 
 /* The one place a flow ends. error_name NULL means allowed as l->local_user. */
 static void finish(Login *l, FlowState state, const char *error_name, const char *message) {
+        bool answered;
         AuditEvent e;
         int r;
 
@@ -113,6 +114,9 @@ static void finish(Login *l, FlowState state, const char *error_name, const char
         else
                 l->manager->n_refused++;
 
+        /* Who was told the outcome needs no verdict kept for a late Wait(). */
+        answered = l->start_msg || l->n_waits > 0 || state == FLOW_STATE_CANCELLED;
+
         if (l->start_msg) {
                 /* Failed before a code was issued. */
                 r = sd_bus_reply_method_errorf(l->start_msg, error_name ?: DEVFLOW_ERROR_IDP_ERROR, "%s",
@@ -131,10 +135,12 @@ static void finish(Login *l, FlowState state, const char *error_name, const char
         l->n_waits = 0;
         reply_polls(l);
 
-        r = sd_event_add_time_relative(l->manager->event, &l->linger, CLOCK_MONOTONIC, LINGER_USEC, 0,
-                                       on_linger, l);
+        /* Freed from the event loop, never here: callers may still hold l. */
+        r = sd_event_add_time_relative(l->manager->event, &l->linger, CLOCK_MONOTONIC,
+                                       answered ? 0 : LINGER_USEC, 0, on_linger, l);
         if (r < 0)
-                login_free(l);
+                log_warning_errno(r, "Flow %s: cannot schedule its release, it stays until its caller leaves: %m",
+                                  l->id);
 }
 
 /* "The identity provider refused: error: description", from sanitized IdP words. */
@@ -458,6 +464,12 @@ static void on_device_auth(HttpRequest *req, const HttpReply *reply, void *userd
 
                 log_warning("Flow %s: device authorization refused (HTTP %ld): %s: %s", l->id, reply->status,
                             strna(err.error), strempty(err.error_description));
+                if (reply->status >= 500) {
+                        /* The IdP is down or overloaded: a stack may fall back (PAM_AUTHINFO_UNAVAIL). */
+                        finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE,
+                               "The identity provider is unavailable; try again later.");
+                        return;
+                }
                 finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_ERROR, msg ?: "The identity provider refused.");
                 return;
         }
