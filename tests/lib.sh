@@ -24,9 +24,15 @@ t_cleanup() {
                 for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
                 kill -KILL "$pid" 2>/dev/null
         done
-        local u
+        local u d
         for u in "${T_USERS[@]}"; do
                 userdel "$u" 2>/dev/null
+        done
+        # pam_wrapper copies service files into /tmp/pam.X (X one character: at most 62 at once) and does
+        # not always remove them: remove the copies of ours (marked with a comment naming $TEST_DIR).
+        for d in /tmp/pam.?; do
+                [ -d "$d" ] || continue
+                grep -qsF "# $TEST_DIR" "$d"/* && rm -rf "$d"
         done
         if [ "$T_FAILED" -ne 0 ] || [ -n "${KEEP_TEST_DIR:-}" ]; then
                 echo "test dir kept: $TEST_DIR"
@@ -173,7 +179,8 @@ pam_service() {
         local name=$1 args=${2:-}
         PAM_DIR=$TEST_DIR/pam.d
         mkdir -p "$PAM_DIR"
-        printf 'auth required %s %s\naccount required pam_permit.so\n' "$PAM_MODULE" "$args" >"$PAM_DIR/$name"
+        printf '# %s\nauth required %s %s\naccount required pam_permit.so\n' "$TEST_DIR" "$PAM_MODULE" "$args" \
+                >"$PAM_DIR/$name"
 }
 
 # pamtester_run SERVICE USER [pamtester -I item=value ...]: authenticate through pam_wrapper; stdin is
