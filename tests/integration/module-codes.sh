@@ -44,16 +44,22 @@ pam_service dfcodes-enter "qr=ascii timeout=30"
 pam_service dfcodes-short "prompt=none qr=ascii timeout=10"
 
 # pt_start NAME SERVICE USER [STDIN]: pamtester in the background; output in $TEST_DIR/pt-NAME.out, PID in
-# $PT_PID. STDIN defaults to /dev/null.
+# $PT_PID. STDIN: a file (default /dev/null) or --closed.
 pt_start() {
         local name=$1 service=$2 user=$3 in=${4:-/dev/null}
         PT_OUT=$TEST_DIR/pt-$name.out
         : >"$PT_OUT"
         # As pamtester_run, but a simple command, so that $! is pamtester itself (stdbuf execs it) and a
         # signal to it reaches the process that holds the bus connection.
-        LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$PAM_DIR \
-                stdbuf -o0 -e0 pamtester -v -I rhost=203.0.113.7 -I tty=ssh "$service" "$user" authenticate \
-                <"$in" >"$PT_OUT" 2>&1 &
+        if [ "$in" = --closed ]; then
+                LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$PAM_DIR \
+                        stdbuf -o0 -e0 pamtester -v -I rhost=203.0.113.7 -I tty=ssh "$service" "$user" authenticate \
+                        <&- >"$PT_OUT" 2>&1 &
+        else
+                LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$PAM_DIR \
+                        stdbuf -o0 -e0 pamtester -v -I rhost=203.0.113.7 -I tty=ssh "$service" "$user" authenticate \
+                        <"$in" >"$PT_OUT" 2>&1 &
+        fi
         PT_PID=$!
         t_track "$PT_PID"
 }
@@ -176,6 +182,16 @@ fi
 exec 7>&-
 settle
 
+# ---- conversation fails: prompt=enter with stdin closed (misc_conv's read fails: PAM_CONV_ERR) ----------
+# (stdin at EOF is not a failure: misc_conv answers the prompt with a NULL response, which the module takes
+# as Enter.)
+pt_start conv dfcodes-enter "$U" --closed
+pt_finish 15
+expect "prompt=enter, the conversation fails → PAM_CONV_ERR" "Conversation error"
+check "conversation failed: the daemon's flow was cancelled" \
+        wait_for 3 grep -q "audit: cancelled .*service='dfcodes-enter'" "$DAEMON_LOG"
+settle
+
 # ---- module timeout --------------------------------------------------------------------------------------
 t0=$(date +%s)
 pt_start timeout dfcodes-short "$U"
@@ -185,7 +201,8 @@ secs=$(( $(date +%s) - t0 ))
 expect "timeout=10, never approved → PAM_AUTH_ERR" "$S_AUTH_ERR"
 check "timeout: the user is told it timed out" grep -qi "timed out" "$PT_OUT"
 check "timeout: after about 10 s ($secs s)" test "$secs" -ge 9 -a "$secs" -le 16
-check "timeout: the daemon's flow was cancelled" wait_for 3 grep -qi "cancelled" "$DAEMON_LOG"
+check "timeout: the daemon's flow was cancelled" \
+        wait_for 3 grep -q "audit: cancelled .*service='dfcodes-short'" "$DAEMON_LOG"
 settle
 
 # ---- control characters from the IdP -----------------------------------------------------------------------
@@ -214,6 +231,19 @@ login ctl-desc dfcodes-none "$U" --deny
 expect "denial with control characters in error_description → PAM_AUTH_ERR" "$S_AUTH_ERR"
 no_esc "control chars in error_description"
 idp_ctl clear-faults '{}' >/dev/null
+settle
+# A PAM_RHOST with control characters (a reverse-DNS name chosen by the client) is shown without them.
+PT_OUT=$TEST_DIR/pt-ctl-rhost.out
+LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$PAM_DIR \
+        stdbuf -o0 -e0 pamtester -v -I "rhost=host$(printf '\033]0;pwned\007').example" \
+        dfcodes-none "$U" authenticate </dev/null >"$PT_OUT" 2>&1 &
+PT_PID=$!
+t_track "$PT_PID"
+if code=$(pt_code); then idp_approve "$code" "{\"preferred_username\":\"$U\"}" >/dev/null; fi
+pt_finish 20
+echo "control chars in PAM_RHOST: exit $RC, $(grep -oE 'pamtester: .*' "$PT_OUT" | tail -1)"
+no_esc "control chars in PAM_RHOST"
+check "control chars in PAM_RHOST: pamtester ended" test "$RC" -ne 124
 settle
 
 # ---- daemon killed while the module waits ----------------------------------------------------------------
