@@ -94,6 +94,18 @@ npolls() { polls "$@" | wc -l; }
 has_polls() { [ "$(npolls "${@:2}")" -ge "$1" ]; }
 device_auth_of() { grep '"endpoint":"device"' "$IDP_DIR/requests.jsonl" | tail -1 | sed -n 's/.*"auth":"\([^"]*\)".*/\1/p'; }
 
+# endpoints_used DEVICE-PATH TOKEN-PATH: every device request and every poll went to the profile's endpoints
+# (found by discovery), and there was at least one of each.
+endpoints_used() {
+        local label=$1 dev=$2 tok=$3 nd nt
+        nd=$(grep -c "\"endpoint\":\"device\"" "$IDP_DIR/requests.jsonl")
+        nt=$(grep -c "\"endpoint\":\"token\"" "$IDP_DIR/requests.jsonl")
+        check "$label: $nd device requests, all to $dev" test "$nd" -ge 1 -a \
+                "$(grep '"endpoint":"device"' "$IDP_DIR/requests.jsonl" | grep -c "\"path\":\"$dev\"")" -eq "$nd"
+        check "$label: $nt polls, all to $tok" test "$nt" -ge 1 -a \
+                "$(grep '"endpoint":"token"' "$IDP_DIR/requests.jsonl" | grep -c "\"path\":\"$tok\"")" -eq "$nt"
+}
+
 # basic_flows PROFILE: a code is issued; approval → allowed as $LUSER; denial → Denied.
 basic_flows() {
         local p=$1 o c
@@ -103,6 +115,9 @@ basic_flows() {
         check "$p: a user code is issued ($c)" grep -qE '^user_code [A-Z]{4}-[A-Z]{4}$' "$o"
         check "$p: the verification URI is the IdP's ($(line_of "$o" uri))" test "$(line_of "$o" uri)" = "$IDP_URL/device"
         check "$p: the IdP's interval is used (1 s)" grep -q '^interval 1000000$' "$o"
+        if [ "$p" != google ]; then
+                check "$p: verification_uri_complete passed on" test "$(line_of "$o" uri_complete)" = "$IDP_URL/device?user_code=$c"
+        fi
         if [ -n "$c" ]; then
                 wait_for 10 has_polls 1 "$c"
                 idp_approve "$c" "$(claims)" || fail "$p: approve call"
@@ -127,6 +142,7 @@ basic_flows() {
 CUR=rfc
 if profile_up rfc devflow-test none; then
         basic_flows rfc
+        endpoints_used rfc /device_authorization /token
         check "rfc: pending polls answered 400" test "$(grep -c '"status":400,"error":"authorization_pending"' "$IDP_DIR/requests.jsonl")" -ge 1
 fi
 
@@ -135,6 +151,7 @@ CUR=auth0
 if profile_up auth0 devflow-test none; then
         check "auth0: the issuer has Auth0's trailing slash ($(idp_issuer))" test "$(idp_issuer)" = "$IDP_URL/"
         basic_flows auth0
+        endpoints_used auth0 /oauth/device/code /oauth/token
         # 403 authorization_pending: keep polling, then succeed.
         o=$TEST_DIR/auth0-pending.out
         fc_start "$o"
@@ -191,14 +208,15 @@ CUR=pingone
 if profile_up pingone devflow-test none; then
         check "pingone: the issuer is <origin>/<envID>/as ($(idp_issuer))" grep -qE '^https://127\.0\.0\.1:[0-9]+/[^/]+/as$' <<<"$(idp_issuer)"
         basic_flows pingone
-        check "pingone: device authorization at /<envID>/as/device_authorization" \
-                grep -qE '"path":"/[^/"]+/as/device_authorization"' "$IDP_DIR/requests.jsonl"
+        env=$(idp_issuer | sed 's|^https://[^/]*||')
+        endpoints_used pingone "$env/device_authorization" "$env/token"
 fi
 
 # ---- pingfederate: client_secret_basic -------------------------------------------------------------------
 CUR=pingfederate
 if profile_up pingfederate devflow-basic client_secret_basic "$BASIC_SECRET"; then
         basic_flows pingfederate
+        endpoints_used pingfederate /as/device_authz.oauth2 /as/token.oauth2
         check "pingfederate: the device request used Basic ($(device_auth_of))" test "$(device_auth_of)" = basic
         check "pingfederate: every poll used Basic" \
                 test "$(grep '"endpoint":"token"' "$IDP_DIR/requests.jsonl" | grep -vc '"auth":"basic"')" -eq 0
@@ -220,6 +238,9 @@ fi
 CUR=google
 if profile_up google devflow-post client_secret_post "$POST_SECRET"; then
         basic_flows google
+        endpoints_used google /device/code /token
+        check "google: every poll used client_secret_post" \
+                test "$(grep '"endpoint":"token"' "$IDP_DIR/requests.jsonl" | grep -vc '"auth":"post"')" -eq 0
         check "google: no verification_uri_complete → uri_complete empty" grep -qx 'uri_complete ' "$TEST_DIR/google-approve.out"
         check "google: the device request used client_secret_post ($(device_auth_of))" test "$(device_auth_of)" = post
         check "google: pending polls answered 428" grep -q '"status":428,"error":"authorization_pending"' "$IDP_DIR/requests.jsonl"
