@@ -273,6 +273,7 @@ int conv_send(pam_handle_t *pamh, int info_style, const char *info, const char *
         struct pam_message msgs[2];
         const struct pam_message *pmsgs[2];
         struct pam_response *resp = NULL;
+        bool answered;
         int n = 0, r;
 
         assert(pamh);
@@ -291,12 +292,15 @@ int conv_send(pam_handle_t *pamh, int info_style, const char *info, const char *
                 pmsgs[i] = &msgs[i];
 
         r = conv->conv(n, pmsgs, &resp, conv->appdata_ptr);
+        /* A prompt without an answer (no array, or no string in it: Ctrl-D at a console) is the user or the
+         * application leaving, not an Enter. */
+        answered = !prompt || (resp && resp[n - 1].resp);
         responses_free(resp, n);
         if (r == PAM_BUF_ERR)
                 return PAM_BUF_ERR;
         if (r != PAM_SUCCESS)
                 return PAM_CONV_ERR;
-        if (prompt && !resp)    /* a prompt without an answer: the application did not play along */
+        if (!answered)
                 return PAM_CONV_ERR;
         return PAM_SUCCESS;
 }

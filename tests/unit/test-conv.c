@@ -240,6 +240,7 @@ typedef struct ConvLog {
         char texts[4][4096];
         int ret;
         bool no_resp;
+        bool eof;               /* an array without the prompt's string: Ctrl-D at a console */
 } ConvLog;
 
 static int fake_conv(int n, const struct pam_message **msgs, struct pam_response **resp, void *userdata) {
@@ -259,7 +260,7 @@ static int fake_conv(int n, const struct pam_message **msgs, struct pam_response
         }
         *resp = calloc((size_t) n, sizeof(struct pam_response));
         for (int i = 0; i < n; i++)
-                if (msgs[i]->msg_style == PAM_PROMPT_ECHO_OFF)
+                if (msgs[i]->msg_style == PAM_PROMPT_ECHO_OFF && !log->eof)
                         (*resp)[i].resp = strdup("typed-by-habit");
         return PAM_SUCCESS;
 }
@@ -317,6 +318,10 @@ TEST(conv_one_call) {
         log.ret = PAM_SUCCESS;
         log.no_resp = true;
         CHECK_INTEQ(conv_send(pamh, PAM_TEXT_INFO, "x", "y"), PAM_CONV_ERR);
+        log.no_resp = false;
+        log.eof = true;
+        CHECK_INTEQ(conv_send(pamh, PAM_TEXT_INFO, "x", "y"), PAM_CONV_ERR);
+        CHECK_INTEQ(conv_send(pamh, PAM_TEXT_INFO, "info only", NULL), PAM_SUCCESS);
 
         pam_end(pamh, PAM_SUCCESS);
 }
