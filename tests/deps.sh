@@ -10,7 +10,7 @@ pkgs=(
         pamtester libpam-wrapper libpamtest0-dev
         dbus-daemon dbus-bin openssh-server openssh-client expect tmux zbar-tools
         openssl ca-certificates nodejs npm python3 procps iproute2 util-linux curl
-        mandoc dpkg-dev debhelper fakeroot lintian rpm valgrind
+        mandoc groff-base dpkg-dev debhelper fakeroot lintian rpm valgrind systemd
 )
 missing=()
 for p in "${pkgs[@]}"; do
