@@ -327,7 +327,11 @@ int conv_outcome_message(const Outcome *o, const char *pam_user, char **ret) {
                 /* The daemon's own errors carry a message fit to show; D-Bus's own do not. */
                 if (ours)
                         daemon_text = o->bus_error.message;
-                fixed = ours ? "Login refused." : "The login service is not available.";
+                fixed = ours ? "Login refused." :
+                        /* the daemon refused our request as such (e.g. a PAM_RHOST it cannot take) */
+                        sd_bus_error_has_name(&o->bus_error, SD_BUS_ERROR_INVALID_ARGS) ?
+                                "The login request was refused (invalid host, service or user name)." :
+                                "The login service is not available.";
         } else if (o->error == -EBADMSG)
                 fixed = "The login service sent an invalid answer.";
         else if (o->error < 0)

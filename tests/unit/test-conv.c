@@ -491,6 +491,14 @@ TEST(outcome_messages) {
         CHECK_STREQ(e, "The login service is not available.");
         bus_outcome_done(&o);
 
+        {
+                _cleanup_free_ char *h = NULL;
+                o = bus_err("org.freedesktop.DBus.Error.InvalidArgs", "Context key 'rhost' has an invalid value.");
+                CHECK_INTEQ(conv_outcome_message(&o, "alice", &h), 0);
+                CHECK_STREQ(h, "The login request was refused (invalid host, service or user name).");
+                bus_outcome_done(&o);
+        }
+
         o = OUTCOME_NULL;
         o.timed_out = true;
         CHECK_INTEQ(conv_outcome_message(&o, "alice", &f), 0);
