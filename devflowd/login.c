@@ -419,7 +419,7 @@ static void validate(Login *l) {
         if (userinfo && l->access_token && claims_need_userinfo(m->config, claims)) {
                 _cleanup_erase_ char *bearer = NULL;
 
-                if (asprintf(&bearer, "Bearer %s", l->access_token) < 0 ||
+                if (oauth_bearer_header(l->access_token, &bearer) < 0 ||
                     http_request(m->http, userinfo, NULL, bearer, on_userinfo, l, &l->req) < 0) {
                         finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE,
                                "The identity provider could not be reached.");

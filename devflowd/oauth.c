@@ -92,6 +92,26 @@ int oauth_basic_auth_header(const char *client_id, const char *secret, char **re
         return 0;
 }
 
+int oauth_bearer_header(const char *access_token, char **ret) {
+        size_t n;
+        char *h;
+
+        /* RFC 6750 §2.1 b64token: nothing that could end or split a header line. */
+        if (!access_token || !*access_token)
+                return -EINVAL;
+        for (const char *p = access_token; *p; p++)
+                if (*p <= 0x20 || *p >= 0x7f)
+                        return -EINVAL;
+        n = strlen("Bearer ") + strlen(access_token) + 1;
+        h = malloc(n);
+        if (!h)
+                return -ENOMEM;
+        memcpy(h, "Bearer ", 7);
+        memcpy(h + 7, access_token, n - 7);
+        *ret = h;
+        return 0;
+}
+
 void oauth_request_done(OAuthRequest *r) {
         r->body = erase_and_free(r->body);
         r->authorization = erase_and_free(r->authorization);

@@ -26,6 +26,9 @@ int form_urlencode(const char *s, char **ret);
 /* "Basic base64(urlencode(id):urlencode(secret))" (RFC 6749 §2.3.1). */
 int oauth_basic_auth_header(const char *client_id, const char *secret, char **ret);
 
+/* "Bearer TOKEN" (RFC 6750 §2.1) for userinfo; -EINVAL when the token holds characters a header cannot. */
+int oauth_bearer_header(const char *access_token, char **ret);
+
 typedef struct OAuthRequest {
         char *body;                     /* form body; may hold secrets: wiped */
         char *authorization;            /* Authorization header value or NULL; wiped */

@@ -957,6 +957,18 @@ TEST(discovery_reason_optional) {
         CHECK(d.issuer == NULL);
 }
 
+TEST(bearer_header) {
+        _cleanup_erase_ char *h = NULL;
+        char *bad = NULL;
+
+        CHECK_INTEQ(oauth_bearer_header("abc.DEF-_~+/=", &h), 0);
+        CHECK_STREQ(h, "Bearer abc.DEF-_~+/=");
+        CHECK_INTEQ(oauth_bearer_header("a\r\nX-Evil: 1", &bad), -EINVAL);
+        CHECK_INTEQ(oauth_bearer_header("a b", &bad), -EINVAL);
+        CHECK_INTEQ(oauth_bearer_header("", &bad), -EINVAL);
+        CHECK(bad == NULL);
+}
+
 int main(void) {
         return run_tests();
 }
