@@ -10,9 +10,10 @@
 export DEVFLOWD=${DEVFLOWD:-$(cd "$(dirname "$0")/.." && pwd)/devflowd/devflowd}
 . "$(dirname "$0")/../tests/lib.sh"
 . "$TOP/tests/idp/idp.sh"
+. "$TOP/tests/op/op.sh"
 set +e
 
-ONLY=${BENCH_ONLY:-latency capacity throughput}
+ONLY=${BENCH_ONLY:-latency op capacity throughput}
 QUICK=${BENCH_QUICK:-0}
 CHURN=${BENCH_CHURN:-100000}
 CHURN_SECONDS=${BENCH_CHURN_SECONDS:-100}
@@ -145,6 +146,35 @@ if want latency; then
         measure_rtt 30
         bench_daemon_stop
         idp_set '{"interval":1}'
+fi
+
+# ---- 1b: the same first prompt against the real oidc-provider ---------------------------------------
+# Its approval goes through its own web pages (tests/op/approve.js), which have no moment "the IdP marked
+# the code approved" to time from, so only the first prompt and the round trip are measured here.
+if want op && op_node_ok; then
+        op_start "$TEST_DIR/op" || { echo "bench: oidc-provider failed"; exit 1; }
+        printf '[idp]\nissuer = %s\nclient_id = devflow-public\nca_file = %s\n' "$OP_URL" "$OP_CA" \
+                >"$TEST_DIR/devflowd.conf"
+        reps_cold=5 reps_warm=20
+        [ "$QUICK" = 1 ] && reps_cold=2 reps_warm=5
+        for ((i = 0; i < reps_cold; i++)); do
+                bench_daemon_start
+                pb first-prompt --count 1 | collect op_first_prompt_cold_ms
+                [ "$i" -eq 0 ] && { pb first-prompt --count "$reps_warm" | collect op_first_prompt_warm_ms; }
+                bench_daemon_stop
+        done
+        args=()
+        for ((i = 0; i <= 30; i++)); do
+                [ "$i" -gt 0 ] && args+=(--next)
+                args+=(-s -o /dev/null --cacert "$OP_CA" -w '%{time_total}\n' --data client_id=devflow-public
+                       --data scope=openid "$OP_URL/device/auth")
+        done
+        curl "${args[@]}" | tail -n +2 | sort -n |
+                awk '{ a[NR] = $1 } END { printf "op_rtt_ms %.3f\n", a[int((NR + 1) / 2)] * 1000 }' >>"$SAMPLES"
+        kill "$OP_PID" 2>/dev/null
+        meta op "oidc-provider on 127.0.0.1 over TLS"
+        say "oidc-provider first prompt done"
+        write_conf
 fi
 
 # ---- 3: capacity --------------------------------------------------------------------------------
