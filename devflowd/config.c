@@ -335,9 +335,10 @@ out:
         return ok;
 }
 
+/* At parse time: an https URL, or any http:// one, whose loopback rule is checked once the whole
+ * configuration is read (allow_http_loopback may come later). */
 static bool url_syntax_ok(const char *url) {
-        return config_url_ok(url, false) || (strncmp(url, "http://", 7) == 0 && config_url_ok(url, true)) ||
-               strncmp(url, "http://", 7) == 0;
+        return config_url_ok(url, false) || strncmp(url, "http://", 7) == 0;
 }
 
 static bool is_hex(char ch) {

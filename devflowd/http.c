@@ -18,7 +18,6 @@ struct Http {
         sd_event_source *timer;
         HttpOptions options;
         char *ca_file, *client_cert_file, *client_key_file;
-        unsigned n_running;
 };
 
 struct HttpRequest {
@@ -45,10 +44,8 @@ HttpRequest *http_request_free(HttpRequest *r) {
         if (!r)
                 return NULL;
         if (r->easy) {
-                if (r->running) {
+                if (r->running)
                         (void) curl_multi_remove_handle(r->http->multi, r->easy);
-                        r->http->n_running--;
-                }
                 curl_easy_cleanup(r->easy);
         }
         slist_erase_and_free(r->headers);
@@ -127,7 +124,6 @@ static void check_finished(Http *h) {
 
                 (void) curl_multi_remove_handle(h->multi, r->easy);
                 r->running = false;
-                h->n_running--;
 
                 reply.error = curl_result_to_errno(m->data.result);
                 if (r->too_big)
@@ -293,10 +289,6 @@ Http *http_free(Http *h) {
         return NULL;
 }
 
-unsigned http_n_running(const Http *h) {
-        return h->n_running;
-}
-
 #define SETOPT(e, opt, val)                                             \
         do {                                                            \
                 if (curl_easy_setopt((e), (opt), (val)) != CURLE_OK)    \
@@ -389,7 +381,6 @@ int http_request(Http *h, const char *url, const char *post_body, const char *au
                 return k;
         }
         r->running = true;
-        h->n_running++;
         *ret = r;
         return 0;
 }

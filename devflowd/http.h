@@ -48,4 +48,3 @@ int http_request(Http *h, const char *url, const char *post_body, const char *au
 HttpRequest *http_request_free(HttpRequest *r);
 DEFINE_TRIVIAL_CLEANUP_FUNC(HttpRequest *, http_request_free);
 
-unsigned http_n_running(const Http *h);
