@@ -191,3 +191,35 @@ pamtester_run() {
         LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$PAM_DIR \
                 stdbuf -o0 -e0 pamtester -v "$@" "$service" "$user" authenticate
 }
+
+# pam_login USER RHOST APPROVER...: authenticates USER through the devflow-test service (pam_service) with
+# pamtester in the background, waits for the code it shows, runs "APPROVER... CODE", and waits for the
+# verdict. Leaves pamtester's status in RC, its output in OUT (file: OUT_FILE) and the code in CODE. When no
+# code appears, pamtester's own status is kept if it ended by itself (StartLogin refused), else it is
+# stopped and RC=99.
+pam_login() {
+        local user=$1 rhost=$2 pid i
+        shift 2
+        OUT_FILE=$TEST_DIR/pamtester-$RANDOM.out
+        : >"$OUT_FILE"
+        pamtester_run devflow-test "$user" -I rhost="$rhost" -I tty=ssh </dev/null >"$OUT_FILE" 2>&1 &
+        pid=$!
+        CODE=
+        for i in $(seq 100); do
+                CODE=$(grep -oE '[A-Z]{4}-[A-Z]{4}' "$OUT_FILE" | head -1)
+                [ -n "$CODE" ] && break
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.1
+        done
+        if [ -z "$CODE" ] && kill -0 "$pid" 2>/dev/null; then
+                echo "no code shown:"; cat "$OUT_FILE"
+                kill "$pid" 2>/dev/null; wait "$pid"; RC=99; OUT=$(cat "$OUT_FILE")
+                return
+        fi
+        if [ -n "$CODE" ]; then
+                "$@" "$CODE" || echo "approval of $CODE failed"
+        fi
+        wait "$pid"
+        RC=$?
+        OUT=$(cat "$OUT_FILE")
+}

@@ -49,26 +49,11 @@ conf() {
 
 # login [--no-approve]: pamtester for $LUSER; approves the code it shows with claims naming $LUSER (first
 # running BEFORE_APPROVE if set). $RC, $OUT, $CODE (empty when no code was shown).
-login() {
-        local out=$TEST_DIR/pamtester-$RANDOM.out i
-        : >"$out"
-        pamtester_run devflow-test "$LUSER" -I rhost=203.0.113.12 -I tty=ssh </dev/null >"$out" 2>&1 &
-        local pid=$!
-        CODE=
-        for i in $(seq 100); do
-                CODE=$(grep -oE '[A-Z]{4}-[A-Z]{4}' "$out" | head -1)
-                [ -n "$CODE" ] && break
-                kill -0 "$pid" 2>/dev/null || break
-                sleep 0.1
-        done
-        if [ -n "$CODE" ]; then
-                [ -n "${BEFORE_APPROVE:-}" ] && eval "$BEFORE_APPROVE"
-                idp_approve "$CODE" "{\"preferred_username\":\"$LUSER\"}" || echo "approve of $CODE failed"
-        fi
-        wait "$pid"
-        RC=$?
-        OUT=$(cat "$out")
+approve_luser() {
+        [ -n "${BEFORE_APPROVE:-}" ] && eval "$BEFORE_APPROVE"
+        idp_approve "$1" "{\"preferred_username\":\"$LUSER\"}"
 }
+login() { pam_login "$LUSER" 203.0.113.12 approve_luser; }
 log_mark() { stat -c %s "$DAEMON_LOG"; }
 log_since() { tail -c +$(($1 + 1)) "$DAEMON_LOG"; }
 # auth_of CLIENT ENDPOINT: the distinct "auth" values the IdP recorded for that client at that endpoint.

@@ -34,24 +34,8 @@ pam_service devflow-test "prompt=none timeout=30"
 
 # login: runs pamtester for $LUSER in the background, approves the code it shows at the fake IdP with
 # claims naming $LUSER, and leaves pamtester's status in $RC and its output in $OUT.
-login() {
-        local out=$TEST_DIR/pamtester-$RANDOM.out code i
-        : >"$out"
-        pamtester_run devflow-test "$LUSER" -I rhost=203.0.113.9 -I tty=ssh </dev/null >"$out" 2>&1 &
-        local pid=$!
-        for i in $(seq 100); do
-                code=$(grep -oE '[A-Z]{4}-[A-Z]{4}' "$out" | head -1)
-                [ -n "$code" ] && break
-                sleep 0.1
-        done
-        if [ -z "$code" ]; then
-                echo "no code shown:"; cat "$out"; kill "$pid"; wait "$pid"; RC=99; OUT=$(cat "$out"); return
-        fi
-        idp_approve "$code" "{\"preferred_username\":\"$LUSER\"}" || echo "approve of $code failed"
-        wait "$pid"
-        RC=$?
-        OUT=$(cat "$out")
-}
+approve_luser() { idp_approve "$1" "{\"preferred_username\":\"$LUSER\"}"; }
+login() { pam_login "$LUSER" 203.0.113.9 approve_luser; }
 
 # log_since MARK: the daemon log after byte offset MARK.
 log_mark() { stat -c %s "$DAEMON_LOG"; }

@@ -31,24 +31,8 @@ max_new_flows_per_rhost_per_minute = 1000
 CONF
 pam_service devflow-test "prompt=none timeout=30"
 
-login() {
-        local out=$TEST_DIR/pamtester-$RANDOM.out code i
-        : >"$out"
-        pamtester_run devflow-test "$LUSER" -I rhost=203.0.113.10 -I tty=ssh </dev/null >"$out" 2>&1 &
-        local pid=$!
-        for i in $(seq 100); do
-                code=$(grep -oE '[A-Z]{4}-[A-Z]{4}' "$out" | head -1)
-                [ -n "$code" ] && break
-                sleep 0.1
-        done
-        if [ -z "$code" ]; then
-                echo "no code shown:"; cat "$out"; kill "$pid"; wait "$pid"; RC=99; OUT=$(cat "$out"); return
-        fi
-        idp_approve "$code" "{\"preferred_username\":\"$LUSER\"}" || echo "approve of $code failed"
-        wait "$pid"
-        RC=$?
-        OUT=$(cat "$out")
-}
+approve_luser() { idp_approve "$1" "{\"preferred_username\":\"$LUSER\"}"; }
+login() { pam_login "$LUSER" 203.0.113.10 approve_luser; }
 log_mark() { stat -c %s "$DAEMON_LOG"; }
 log_since() { tail -c +$(($1 + 1)) "$DAEMON_LOG"; }
 # jwks_requests [status]: number of /jwks requests (with that status) the current IdP instance recorded.

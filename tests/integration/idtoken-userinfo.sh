@@ -73,25 +73,8 @@ daemon_start "$TEST_DIR/devflowd.conf" || { fail "devflowd start"; exit 1; }
 pam_service devflow-test "prompt=none timeout=30"
 
 # login USER CLAIMS-JSON: pamtester for USER, approved at the fake IdP with these claims; $RC, $OUT, $CODE.
-login() {
-        local user=$1 claims=$2 out=$TEST_DIR/pamtester-$RANDOM.out i
-        : >"$out"
-        pamtester_run devflow-test "$user" -I rhost=203.0.113.11 -I tty=ssh </dev/null >"$out" 2>&1 &
-        local pid=$!
-        CODE=
-        for i in $(seq 100); do
-                CODE=$(grep -oE '[A-Z]{4}-[A-Z]{4}' "$out" | head -1)
-                [ -n "$CODE" ] && break
-                sleep 0.1
-        done
-        if [ -z "$CODE" ]; then
-                echo "no code shown:"; cat "$out"; kill "$pid"; wait "$pid"; RC=99; OUT=$(cat "$out"); return
-        fi
-        idp_approve "$CODE" "$claims" || echo "approve of $CODE failed"
-        wait "$pid"
-        RC=$?
-        OUT=$(cat "$out")
-}
+approve_with() { idp_approve "$2" "$1"; }
+login() { pam_login "$1" 203.0.113.11 approve_with "$2"; }
 log_mark() { stat -c %s "$DAEMON_LOG"; }
 log_since() { tail -c +$(($1 + 1)) "$DAEMON_LOG"; }
 # userinfo_requests [user_code]: userinfo requests the fake IdP answered 200 (for that flow).

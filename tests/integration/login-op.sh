@@ -28,23 +28,10 @@ pam_service devflow-test "prompt=none qr=ascii timeout=60"
 
 # login USER APPROVER|--deny: runs pamtester in the background, approves (or denies) the code it shows
 # at the provider's own pages, and leaves pamtester's status in $RC and its output in $OUT.
+approve_op() { if [ "$1" = --deny ]; then op_deny "$2"; else op_approve "$2" "$1"; fi >/dev/null; }
 login() {
-        local user=$1 who=$2 out=$TEST_DIR/pamtester-$RANDOM.out code i
-        pamtester_run devflow-test "$user" -I rhost=203.0.113.7 -I tty=ssh </dev/null >"$out" 2>&1 &
-        local pid=$!
-        for i in $(seq 100); do
-                code=$(grep -oE '[A-Z]{4}-[A-Z]{4}' "$out" | head -1)
-                [ -n "$code" ] && break
-                sleep 0.1
-        done
-        if [ -z "$code" ]; then
-                echo "no code shown:"; cat "$out"; kill "$pid"; RC=99; OUT=$(cat "$out"); return
-        fi
-        if [ "$who" = --deny ]; then op_deny "$code"; else op_approve "$code" "$who"; fi >/dev/null
-        wait "$pid"
-        RC=$?
-        OUT=$(cat "$out")
-        cp "$out" "$TEST_DIR/last.out"
+        pam_login "$1" 203.0.113.7 approve_op "$2"
+        cp "$OUT_FILE" "$TEST_DIR/last.out"
 }
 
 login dfalice alice
