@@ -223,3 +223,12 @@ pam_login() {
         RC=$?
         OUT=$(cat "$OUT_FILE")
 }
+
+# need_flowclient: sets FLOWCLIENT (tests/tools/flowclient, one bus connection per flow), building it if
+# needed; fails the test when it or the daemon is missing.
+need_flowclient() {
+        FLOWCLIENT=${FLOWCLIENT:-$TOP/build/asan/tool-flowclient}
+        [ -x "$FLOWCLIENT" ] || make -s -C "$TOP" build/asan/tool-flowclient >/dev/null 2>&1
+        [ -x "$FLOWCLIENT" ] || { fail "flowclient not built"; exit 1; }
+        [ -x "$DEVFLOWD" ] || { fail "devflowd not built ($DEVFLOWD)"; exit 1; }
+}

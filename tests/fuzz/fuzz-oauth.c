@@ -11,38 +11,14 @@
 
 #include "macro.h"
 #include "oauth.h"
+#include "tests/unit/safe-text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Everything that may be shown or logged is valid UTF-8 without C0/C1 controls or DEL. */
+/* Everything that may be shown or logged must be safe text. */
 static void check_text(const char *s) {
-        if (!s)
-                return;
-        for (const unsigned char *p = (const unsigned char *) s; *p; ) {
-                uint32_t cp;
-                size_t n;
-
-                if (*p < 0x80)
-                        cp = *p, n = 1;
-                else if ((*p & 0xe0) == 0xc0)
-                        cp = *p & 0x1f, n = 2;
-                else if ((*p & 0xf0) == 0xe0)
-                        cp = *p & 0x0f, n = 3;
-                else if ((*p & 0xf8) == 0xf0)
-                        cp = *p & 0x07, n = 4;
-                else
-                        abort();
-                for (size_t i = 1; i < n; i++) {
-                        if ((p[i] & 0xc0) != 0x80)
-                                abort();
-                        cp = cp << 6 | (p[i] & 0x3f);
-                }
-                if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000))
-                        abort();
-                if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
-                        abort();
-                p += n;
-        }
+        if (!text_is_safe(s))
+                abort();
 }
 
 static void fuzz_one(const char *body, size_t size, long status, bool loopback) {

@@ -5,10 +5,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/idp/idp.sh"
 
-FLOWCLIENT=${FLOWCLIENT:-$TOP/build/asan/tool-flowclient}
-[ -x "$FLOWCLIENT" ] || make -s -C "$TOP" build/asan/tool-flowclient >/dev/null 2>&1
-[ -x "$FLOWCLIENT" ] || { fail "flowclient not built"; exit 1; }
-[ -x "$DEVFLOWD" ] || { fail "devflowd not built ($DEVFLOWD)"; exit 1; }
+need_flowclient
 
 bus_start || { fail "private bus"; exit 1; }
 idp_start "$TEST_DIR/idp" --profile rfc --interval 1 || { fail "fake IdP start"; exit 1; }

@@ -10,6 +10,7 @@
 #include "json-util.h"
 #include "macro.h"
 #include "oauth.h"
+#include "safe-text.h"
 #include "test.h"
 
 /* The tables below leave the fields a case does not use at zero. */
@@ -17,39 +18,6 @@
 
 static bool str_eq_null(const char *a, const char *b) {
         return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-/* True when s is valid UTF-8 without any C0 or C1 control character or DEL: safe to show on any terminal.
- * A decoder of its own, independent of the code under test. */
-static bool no_controls(const char *s) {
-        if (!s)
-                return true;
-        for (const unsigned char *p = (const unsigned char *) s; *p; ) {
-                uint32_t cp;
-                size_t n;
-
-                if (*p < 0x80)
-                        cp = *p, n = 1;
-                else if ((*p & 0xe0) == 0xc0)
-                        cp = *p & 0x1f, n = 2;
-                else if ((*p & 0xf0) == 0xe0)
-                        cp = *p & 0x0f, n = 3;
-                else if ((*p & 0xf8) == 0xf0)
-                        cp = *p & 0x07, n = 4;
-                else
-                        return false;
-                for (size_t i = 1; i < n; i++) {
-                        if ((p[i] & 0xc0) != 0x80)
-                                return false;
-                        cp = cp << 6 | (p[i] & 0x3f);
-                }
-                if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000))
-                        return false;   /* overlong: 0xc0 0x9b would decode to ESC */
-                if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
-                        return false;
-                p += n;
-        }
-        return true;
 }
 
 /* ---- form encoding ----------------------------------------------------------------------------- */
@@ -547,7 +515,7 @@ static bool check_dev_case(const DevCase *t, const char *body, size_t len) {
         else
                 ok = ok && d.device_code == NULL && d.user_code == NULL && d.verification_uri == NULL &&
                      str_eq_null(e.error, t->error) && (!t->description || str_eq_null(e.error_description, t->description)) &&
-                     no_controls(e.error) && no_controls(e.error_description);
+                     text_is_safe(e.error) && text_is_safe(e.error_description);
         if (!ok)
                 fprintf(stderr, "  %s: r=%d error='%s' description='%s' user_code='%s'\n", t->name, r, strna(e.error),
                         strna(e.error_description), strna(d.user_code));
@@ -574,7 +542,7 @@ TEST(device_auth_control_characters_stripped) {
         CHECK_INTEQ(oauth_parse_device_auth(400, body, strlen(body), false, &d, &e), -EPROTO);
         CHECK_STREQ(e.error, "access_denied");
         CHECK(e.error_description != NULL);
-        CHECK(no_controls(e.error_description));
+        CHECK(text_is_safe(e.error_description));
         /* the words survive, only the controls go */
         CHECK(e.error_description && strstr(e.error_description, "line1") && strstr(e.error_description, "line2") &&
               strstr(e.error_description, "[31mred"));
@@ -817,7 +785,7 @@ TEST(token_reply_table) {
                 _cleanup_(token_reply_done) TokenReply tr = {};
                 int r = oauth_parse_token_reply(t->status, t->body, strlen(t->body), &tr);
                 bool ok = r == t->r && tr.kind == t->kind && str_eq_null(tr.error.error, t->error) &&
-                          no_controls(tr.error.error) && no_controls(tr.error.error_description);
+                          text_is_safe(tr.error.error) && text_is_safe(tr.error.error_description);
 
                 if (t->kind == TOKEN_REPLY_TOKENS)
                         ok = ok && str_eq_null(tr.access_token, t->access_token) &&
@@ -841,7 +809,7 @@ TEST(token_reply_entra_description_sanitized) {
         CHECK_INTEQ(tr.kind, TOKEN_REPLY_ERROR);
         CHECK(tr.error.error_description && strstr(tr.error.error_description, "AADSTS50126: bad."));
         CHECK(tr.error.error_description && strstr(tr.error.error_description, "Trace ID: 1"));
-        CHECK(no_controls(tr.error.error_description));
+        CHECK(text_is_safe(tr.error.error_description));
 }
 
 TEST(token_reply_kind_strings) {
