@@ -9,16 +9,21 @@ CC ?= cc
 CLANG ?= clang
 PKG_CONFIG ?= pkg-config
 
-MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch 2>/dev/null)
+# Tools are asked only when a recipe needs the answer, once: `make deps`, `make check` and `make demo`
+# run on a machine that has no compiler or pkg-config yet, and tests/deps.sh installs them first.
+# $(call once,VAR,shell command): the command's output, computed at the first use of VAR.
+once = $(eval $1 := $$(shell $2))$($1)
+
+MULTIARCH = $(call once,MULTIARCH,dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch 2>/dev/null)
 # The PAM module directory: what libpam's pkg-config says, else /lib/<multiarch>/security.
-PAM_LIBDIR := $(shell $(PKG_CONFIG) --variable=libdir pam 2>/dev/null)
+PAM_LIBDIR = $(call once,PAM_LIBDIR,$(PKG_CONFIG) --variable=libdir pam 2>/dev/null)
 PAMDIR ?= $(if $(PAM_LIBDIR),$(patsubst /lib/%,$(PREFIX)/lib/%,$(PAM_LIBDIR))/security,$(PREFIX)/lib/$(MULTIARCH)/security)
 LIBEXECDIR ?= $(PREFIX)/libexec
 SBINDIR ?= $(PREFIX)/sbin
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share
-UNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+UNITDIR ?= $(call once,UNITDIR,$(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
 
 DAEMON_PKGS := libcurl json-c libsystemd libcrypto
 MODULE_PKGS := libsystemd libqrencode pam
@@ -31,12 +36,16 @@ HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2
 HARDEN_LD := -Wl,-z,relro,-z,now -Wl,--as-needed
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-D_CFLAGS := $(BASE_CFLAGS) $(CFLAGS) $(HARDEN) $(shell $(PKG_CONFIG) --cflags $(DAEMON_PKGS))
-D_LIBS := $(shell $(PKG_CONFIG) --libs $(DAEMON_PKGS))
-M_CFLAGS := $(BASE_CFLAGS) $(CFLAGS) $(HARDEN) $(shell $(PKG_CONFIG) --cflags $(MODULE_PKGS))
-M_LIBS := $(shell $(PKG_CONFIG) --libs $(MODULE_PKGS))
-A_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN) $(shell $(PKG_CONFIG) --cflags $(DAEMON_PKGS) $(MODULE_PKGS))
-A_LIBS := $(D_LIBS) $(M_LIBS)
+D_PKG_CFLAGS = $(call once,D_PKG_CFLAGS,$(PKG_CONFIG) --cflags $(DAEMON_PKGS))
+D_LIBS = $(call once,D_LIBS,$(PKG_CONFIG) --libs $(DAEMON_PKGS))
+M_PKG_CFLAGS = $(call once,M_PKG_CFLAGS,$(PKG_CONFIG) --cflags $(MODULE_PKGS))
+M_LIBS = $(call once,M_LIBS,$(PKG_CONFIG) --libs $(MODULE_PKGS))
+CURL_CFLAGS = $(call once,CURL_CFLAGS,$(PKG_CONFIG) --cflags libcurl)
+CURL_LIBS = $(call once,CURL_LIBS,$(PKG_CONFIG) --libs libcurl)
+D_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(HARDEN) $(D_PKG_CFLAGS)
+M_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(HARDEN) $(M_PKG_CFLAGS)
+A_CFLAGS = $(BASE_CFLAGS) -O1 $(SAN) $(D_PKG_CFLAGS) $(M_PKG_CFLAGS)
+A_LIBS = $(D_LIBS) $(M_LIBS)
 
 COMMON_SRCS := $(wildcard common/*.c)
 DAEMON_SRCS := $(wildcard devflowd/*.c)
@@ -99,8 +108,8 @@ build/asan/tool-%: tests/tools/%.c build/asan/libdevflowd.a build/asan/libmodule
 asan: build/asan/devflowd $(UNIT_BINS) $(TOOL_BINS)
 
 # ---- fuzzing (clang's libFuzzer) -----------------------------------------------------------------
-FZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -Icommon -Idevflowd -fsanitize=fuzzer,address,undefined \
-        $(shell $(PKG_CONFIG) --cflags $(DAEMON_PKGS))
+FZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -Icommon -Idevflowd -fsanitize=fuzzer,address,undefined \
+        $(D_PKG_CFLAGS)
 build/fuzz/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FZ_CFLAGS) -c $< -o $@
@@ -123,12 +132,17 @@ deps:
 
 unit: $(UNIT_BINS)
 
+# $(call logged_make,TARGETS,LOG): builds TARGETS with the compiler's lines in LOG (its last lines
+# are shown when the build fails), so that what the user reads is the narrative.
+logged_make = @mkdir -p build; echo "build: compiling (the compiler's output goes to $2)"; \
+	$(MAKE) --no-print-directory $1 >$2 2>&1 || { tail -n 40 $2; echo "build: failed, whole log in $2"; exit 1; }
+
 check: deps
-	@$(MAKE) --no-print-directory all asan $(FUZZ_BINS)
+	$(call logged_make,all asan $(FUZZ_BINS),build/check-build.log)
 	@bash tests/run-tests.sh
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	$(call logged_make,all,build/demo-build.log)
 	@bash tests/demo.sh
 
 bench: deps
@@ -138,7 +152,7 @@ bench: deps
 # Benchmark programs: bench/NAME.c → build/bench/NAME, release flags (bench/run.sh builds them).
 build/bench/%: bench/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(M_CFLAGS) $(shell $(PKG_CONFIG) --cflags libcurl) -o $@ $< $(M_LIBS) $(shell $(PKG_CONFIG) --libs libcurl) -lpthread
+	$(CC) $(M_CFLAGS) $(CURL_CFLAGS) -o $@ $< $(M_LIBS) $(CURL_LIBS) -lpthread
 
 # ---- install -----------------------------------------------------------------------------------
 install: all

@@ -44,7 +44,8 @@ ls -l build/deb/*.deb
 if command -v lintian >/dev/null; then
         echo "deb: lintian"
         # --fail-on error: warnings are printed, errors fail the build.
-        lintian --fail-on error --tag-display-limit 0 build/deb/*.changes | tee build/deb/lintian.txt
+        # Its temp files (/tmp/mldbm-*) go to our temp dir, removed on exit.
+        TMPDIR=$tmp lintian --fail-on error --tag-display-limit 0 build/deb/*.changes | tee build/deb/lintian.txt
 else
         echo "deb: lintian is missing, not checked" >&2
         exit 1

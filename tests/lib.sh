@@ -224,11 +224,20 @@ pam_login() {
         OUT=$(cat "$OUT_FILE")
 }
 
-# need_flowclient: sets FLOWCLIENT (tests/tools/flowclient, one bus connection per flow), building it if
-# needed; fails the test when it or the daemon is missing.
+# unpriv_copy PROGRAM: prints the path of a copy of PROGRAM in the test dir (world-readable), for a
+# helper that runs as an unprivileged user: the clone may live where only root can enter (/root).
+unpriv_copy() {
+        local dir=$TEST_DIR/bin
+        mkdir -p "$dir" && chmod 0755 "$dir" && install -m 0755 "$1" "$dir/" && echo "$dir/${1##*/}"
+}
+
+# need_flowclient: sets FLOWCLIENT (tests/tools/flowclient, one bus connection per flow, a copy any user
+# can run), building it if needed; fails the test when it or the daemon is missing.
 need_flowclient() {
         FLOWCLIENT=${FLOWCLIENT:-$TOP/build/asan/tool-flowclient}
         [ -x "$FLOWCLIENT" ] || make -s -C "$TOP" build/asan/tool-flowclient >/dev/null 2>&1
         [ -x "$FLOWCLIENT" ] || { fail "flowclient not built"; exit 1; }
         [ -x "$DEVFLOWD" ] || { fail "devflowd not built ($DEVFLOWD)"; exit 1; }
+        # Tests run it as other users too.
+        FLOWCLIENT=$(unpriv_copy "$FLOWCLIENT") || { fail "cannot copy flowclient to $TEST_DIR"; exit 1; }
 }

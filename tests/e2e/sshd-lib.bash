@@ -6,7 +6,7 @@
 # sshd_start NAME "MODULE ARGS" [sshd_config lines...]: in $TEST_DIR/NAME writes a host key, a pam_wrapper service dir with an
 #   "sshd" service (auth required pam_devflow.so ARGS; account/session pam_permit) and an sshd_config for
 #   keyboard-interactive only on 127.0.0.1:$SSHD_PORT, then runs /usr/sbin/sshd -D -e in its own mount
-#   namespace where the test bus's directory is bind-mounted on /run/dbus (sshd clears the environment of
+#   namespace with a private /run where the test bus's directory is bind-mounted on /run/dbus (sshd clears the environment of
 #   its PAM process, so DBUS_SYSTEM_BUS_ADDRESS would not reach the module). Sets SSHD_PORT, SSHD_PID,
 #   SSHD_LOG for the last sshd started (ssh_open connects to $SSHD_PORT); several may run at once.
 # ssh_open NAME USER [env VAR=value ...]: runs the real ssh client for USER@127.0.0.1 in a new tmux
@@ -22,7 +22,6 @@ sshd_free_port() {
         python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-E2E_RUN_SSHD_CREATED=
 E2E_TMUX=
 E2E_SSHD_PIDS=
 
@@ -54,9 +53,6 @@ e2e_cleanup() {
                 [ -d "$d" ] || continue
                 grep -qsF "$TEST_DIR" "$d"/* && rm -rf "$d"
         done
-        if [ -n "$E2E_RUN_SSHD_CREATED" ]; then
-                rmdir /run/sshd 2>/dev/null
-        fi
 }
 trap e2e_cleanup EXIT
 
@@ -85,6 +81,16 @@ e2e_need_root() {
                 skip "$1 ($PAM_MODULE is not built: run 'make')"
                 exit 0
         fi
+}
+
+# sshd_private_run CMD...: execs CMD (call it in a subshell or in the background: $! is then CMD's pid)
+# in a mount namespace of its own with a private /run: /run/sshd (sshd's privilege separation directory)
+# and /run/dbus with the test bus's socket exist there and nowhere else, so nothing is created in, or
+# left behind on, the real /run.
+sshd_private_run() {
+        exec unshare --mount --propagation private -- /bin/sh -c \
+                'mount -t tmpfs -o mode=0755 devflow-run /run && mkdir -m 0755 /run/sshd /run/dbus &&
+                 mount --bind "$0" /run/dbus && exec "$@"' "$BUS_DIR" "$@"
 }
 
 sshd_start() {
@@ -116,16 +122,10 @@ sshd_start() {
                 echo "LogLevel VERBOSE"
                 printf '%s\n' "$@"
         } >"$dir/sshd_config"
-        if [ ! -d /run/sshd ]; then
-                mkdir -m 0755 /run/sshd || return 1
-                E2E_RUN_SSHD_CREATED=1
-        fi
-        /usr/sbin/sshd -t -f "$dir/sshd_config" || { echo "sshd -t rejects the config"; return 1; }
+        (sshd_private_run /usr/sbin/sshd -t -f "$dir/sshd_config") || { echo "sshd -t rejects the config"; return 1; }
         # unshare execs the shell, which execs sshd: $! is sshd's pid.
-        unshare --mount --propagation private -- /bin/sh -c \
-                'mount --bind "$1" /run/dbus && exec env LD_PRELOAD="$2" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$3" \
-                        /usr/sbin/sshd -D -e -f "$4"' sh \
-                "$BUS_DIR" "$PAM_WRAPPER_LIB" "$SSHD_PAM_DIR" "$dir/sshd_config" >>"$SSHD_LOG" 2>&1 &
+        sshd_private_run env LD_PRELOAD="$PAM_WRAPPER_LIB" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$SSHD_PAM_DIR" \
+                /usr/sbin/sshd -D -e -f "$dir/sshd_config" >>"$SSHD_LOG" 2>&1 &
         SSHD_PID=$!
         t_track "$SSHD_PID"
         E2E_SSHD_PIDS="$E2E_SSHD_PIDS $SSHD_PID"

@@ -115,13 +115,14 @@ fi
 
 # A non-root caller: the daemon says NotPermitted and devflowctl says so (exit 1, not 3).
 if command -v runuser >/dev/null && getent passwd nobody >/dev/null; then
-        if rc_is 1 runuser -u nobody -- "$CTL" status && grep -qi 'not permitted' "$TEST_DIR/err" &&
+        CTL_ANY=$(unpriv_copy "$CTL")
+        if rc_is 1 runuser -u nobody -- "$CTL_ANY" status && grep -qi 'not permitted' "$TEST_DIR/err" &&
            grep -q 'as root' "$TEST_DIR/err"; then
                 pass "status as nobody: NotPermitted reported, exit 1"
         else
                 fail "status as nobody: NotPermitted reported, exit 1"
         fi
-        if rc_is 1 runuser -u nobody -- "$CTL" --json flows && pyj "$TEST_DIR/out" 'd["error"].endswith("NotPermitted")'; then
+        if rc_is 1 runuser -u nobody -- "$CTL_ANY" --json flows && pyj "$TEST_DIR/out" 'd["error"].endswith("NotPermitted")'; then
                 pass "flows --json as nobody: NotPermitted in JSON"
         else
                 fail "flows --json as nobody: NotPermitted in JSON"
