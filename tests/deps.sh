@@ -31,9 +31,9 @@ fi
 read -r -a missing <<<"${missing[*]:-}"
 
 # apt_install PKG...: apt-get install with its output in a log, and one progress line every few
-# seconds: how many of the packages apt will install have been downloaded and set up.
+# seconds: how many of the packages apt will install have been downloaded, unpacked and set up.
 apt_install() {
-        local log total got set last= pid rc
+        local log total got unpacked set last= pid rc
         log=$(mktemp /tmp/devflow-deps.XXXXXX.log)
         total=$(apt-get install -s -y --no-install-recommends "$@" 2>/dev/null | grep -c '^Inst ' || true)
         echo "deps: apt-get installs $total packages (these and what they need; about 2-4 minutes" \
@@ -43,10 +43,11 @@ apt_install() {
         while kill -0 "$pid" 2>/dev/null; do
                 sleep 5
                 got=$(grep -c '^Get:' "$log" || true)
+                unpacked=$(grep -c '^Unpacking ' "$log" || true)
                 set=$(grep -c '^Setting up ' "$log" || true)
-                if [ "$got/$set" != "$last" ]; then
-                        echo "deps: ... $got/$total downloaded, $set/$total set up"
-                        last="$got/$set"
+                if [ "$got/$unpacked/$set" != "$last" ]; then
+                        echo "deps: ... $got/$total downloaded, $unpacked unpacked, $set set up"
+                        last="$got/$unpacked/$set"
                 fi
         done
         wait "$pid" && rc=0 || rc=$?
