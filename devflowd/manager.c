@@ -116,7 +116,7 @@ static int caller_identify(sd_bus_message *msg, AuditCaller *ret) {
 
 /* What a flow is recorded and counted as. Root's PAM stack (sshd, login, su) vouches for rhost and service.
  * A non-root caller (a screen locker) only claims them: it is recorded as itself, rhost "local:uid=N" and
- * service "local:CLAIM", so no local user writes a remote address into the audit log or spends another
+ * service "local:CLAIM" (or "local"), so no local user writes a remote address into the audit log or spends another
  * source's quota. The source is what the limits count: the rhost (IPv6 by /64), or for a local login
  * without rhost its tty, so that one local user's su does not use up the console's share. */
 static int flow_origin(const AuditCaller *caller, const char *rhost, const char *service, const char *tty,
@@ -128,7 +128,7 @@ static int flow_origin(const AuditCaller *caller, const char *rhost, const char 
                 /* asprintf() leaves its pointer undefined on failure. */
                 if (asprintf(&eff_rhost, "local:uid=%u", (unsigned) caller->uid) < 0)
                         eff_rhost = NULL;
-                if (asprintf(&eff_service, "local:%s", strempty(service)) < 0)
+                if (asprintf(&eff_service, "local%s%s", service && *service ? ":" : "", strempty(service)) < 0)
                         eff_service = NULL;
                 source = strdup(eff_rhost);
         } else {
