@@ -65,7 +65,8 @@ void audit_log(AuditEvent e, const AuditFields *f) {
 
         if (!log_is_journal()) {
                 log_full_errno(e == AUDIT_APPROVED || e == AUDIT_CODE_ISSUED ? LOG_NOTICE : LOG_WARNING, 0,
-                       "audit: %s flow=%s user='%s' rhost='%s' service='%s' caller_uid=%s caller_pid=%s sub='%s' local_user='%s' reason='%s'",
+                       "audit: %s flow=%s user='%s' rhost='%s' service='%s' caller_uid=%s caller_pid=%s "
+                       "sub='%s' local_user='%s' reason='%s'",
                        what, strempty(f->flow_id), user, rhost, service, uid, pid, sub, local, reason);
                 return;
         }

@@ -83,19 +83,8 @@ static int rate_admit(Manager *m, const char *rhost, bool *ret_ok) {
         return 0;
 }
 
-/* Who is calling: the effective uid from the bus, never from arguments or /proc. Any error is a
- * refusal (polkit CVE-2021-3560). */
-static int caller_uid(sd_bus_message *msg, uid_t *ret) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        int r;
-
-        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
-        if (r < 0)
-                return r;
-        return sd_bus_creds_get_euid(creds, ret);
-}
-
-/* The same, with the pid for the audit log. */
+/* Who is calling: the effective uid (and the pid, for the audit log) from the bus, never from arguments or
+ * /proc. Any error is a refusal (polkit CVE-2021-3560). */
 static int caller_identify(sd_bus_message *msg, AuditCaller *ret) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         AuditCaller c;
@@ -116,9 +105,9 @@ static int caller_identify(sd_bus_message *msg, AuditCaller *ret) {
 
 /* What a flow is recorded and counted as. Root's PAM stack (sshd, login, su) vouches for rhost and service.
  * A non-root caller (a screen locker) only claims them: it is recorded as itself, rhost "local:uid=N" and
- * service "local:CLAIM" (or "local"), so no local user writes a remote address into the audit log or spends another
- * source's quota. The source is what the limits count: the rhost (IPv6 by /64), or for a local login
- * without rhost its tty, so that one local user's su does not use up the console's share. */
+ * service "local:CLAIM" (or "local"), so no local user writes a remote address into the audit log or spends
+ * another source's quota. The source is what the limits count: the rhost (IPv6 by /64), or for a local
+ * login without rhost its tty, so that one local user's su does not use up the console's share. */
 static int flow_origin(const AuditCaller *caller, const char *rhost, const char *service, const char *tty,
                        char **ret_rhost, char **ret_service, char **ret_source) {
         _cleanup_free_ char *eff_rhost = NULL, *eff_service = NULL, *source = NULL;
@@ -130,7 +119,7 @@ static int flow_origin(const AuditCaller *caller, const char *rhost, const char 
                         eff_rhost = NULL;
                 if (asprintf(&eff_service, "local%s%s", service && *service ? ":" : "", strempty(service)) < 0)
                         eff_service = NULL;
-                source = strdup(eff_rhost);
+                source = eff_rhost ? strdup(eff_rhost) : NULL;
         } else {
                 eff_rhost = strdup(strempty(rhost));
                 eff_service = strdup(strempty(service));
@@ -218,8 +207,8 @@ static int read_context(sd_bus_message *msg, char **rhost, char **service, char 
         return sd_bus_message_exit_container(msg);
 }
 
-static void audit_start_refused(const char *user, const char *rhost, const char *service, const AuditCaller *caller,
-                                const char *why) {
+static void audit_start_refused(const char *user, const char *rhost, const char *service,
+                                const AuditCaller *caller, const char *why) {
         audit_log(AUDIT_START_REFUSED, &(AuditFields) {
                 .user = user, .rhost = rhost, .service = service, .caller = caller, .reason = why });
 }
@@ -260,8 +249,10 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
                 char buf[4096];
                 struct passwd pw, *pwp = NULL;
 
-                if (getpwuid_r(caller.uid, &pw, buf, sizeof buf, &pwp) != 0 || !pwp || !streq(pwp->pw_name, user)) {
-                        audit_start_refused(user, rhost, service, &caller, "caller may not start a login for this user");
+                if (getpwuid_r(caller.uid, &pw, buf, sizeof buf, &pwp) != 0 || !pwp ||
+                    !streq(pwp->pw_name, user)) {
+                        audit_start_refused(user, rhost, service, &caller,
+                                            "caller may not start a login for this user");
                         return sd_bus_error_setf(error, DEVFLOW_ERROR_NOT_PERMITTED,
                                                  "Not permitted to start a login for another user.");
                 }
@@ -326,9 +317,9 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
 }
 
 static int check_root(sd_bus_message *msg, sd_bus_error *error) {
-        uid_t uid;
+        AuditCaller caller;
 
-        if (caller_uid(msg, &uid) < 0 || uid != 0)
+        if (caller_identify(msg, &caller) < 0 || caller.uid != 0)
                 return sd_bus_error_setf(error, DEVFLOW_ERROR_NOT_PERMITTED, "Only root may do this.");
         return 0;
 }
@@ -521,7 +512,8 @@ static int on_bus_message(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 return 0;
         /* One warning, not one per message: a flood would otherwise fill the journal. */
         if (m->n_forged_signals++ == 0)
-                log_warning("Dropped a forged org.freedesktop.DBus.%s signal from %s (more are counted in GetStatus).",
+                log_warning("Dropped a forged org.freedesktop.DBus.%s signal from %s "
+                            "(more are counted in GetStatus).",
                             strna(sd_bus_message_get_member(msg)), strna(sender));
         return 1;
 }
@@ -530,7 +522,8 @@ static int on_bus_message(sd_bus_message *msg, void *userdata, sd_bus_error *err
 static int on_bus_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
 
-        log_error("Lost the connection to the system bus: cancelling %u pending logins and exiting.", m->n_active);
+        log_error("Lost the connection to the system bus: cancelling %u pending logins and exiting.",
+                  m->n_active);
         m->shutting_down = true;
         m->bus_lost = true;
         for (Login *l = m->logins; l; l = l->next)
