@@ -65,6 +65,7 @@ username_claim = preferred_username
 [limits]
 max_flows = $max_flows
 max_flows_per_user = 1000000
+max_flows_per_user_per_rhost = 1000000
 max_flows_per_rhost = 1000000
 max_new_flows_per_rhost_per_minute = 10000000
 max_login_time = 3600

@@ -10,24 +10,35 @@
 #define DEVFLOW_FLOW_IFACE      "net.devflow.Devflow1.Flow"
 #define DEVFLOW_FLOW_PATH_PREFIX "/net/devflow/Devflow1/flow"
 
-/* Manager:
+/* The whole API, with its errors and who may call, is in devflowd(8) "BUS INTERFACE".
+ *
+ * Manager (DEVFLOW_BUS_PATH):
  *   StartLogin(s user, a{sv} context) → (o flow, s user_code, s verification_uri,
  *                                        s verification_uri_complete, t expires_usec, t interval_usec)
+ *       uid 0 for any user, any other uid for its own account only.
  *       context keys (all optional, type s): "rhost", "service", "tty", and "poll": "background" (default:
  *       the daemon polls at the IdP's interval) or "on-demand" (prompt=enter: it polls only when Poll() asks,
  *       so the Enter after approval gets an answer one round trip later). Other keys are ignored.
+ *       From a non-root caller rhost and service are claims: the flow is recorded with rhost
+ *       "local:uid=N" and service "local:SERVICE".
  *       expires_usec is CLOCK_REALTIME in µs; verification_uri_complete may be "".
- *   ListFlows() → a(sssssttt) (id, user, rhost, service, state, started_usec, expires_usec, polls)  root only
+ *   ListFlows() → a DEVFLOW_FLOW_ROW: (s id, s user, s rhost, s service, s state, t age_usec,
+ *                                      t expires_usec, u polls)                     root only
+ *       age_usec: CLOCK_MONOTONIC µs since the flow started; expires_usec: CLOCK_REALTIME µs, 0 before
+ *       a code was issued; state: a flow state (flow.c), or "approved"/"refused" once finished.
  *   CancelFlow(s id)                                                              root only
  *   GetStatus() → a{sv}                                                           root only
- * Flow (only the connection that started it may call):
+ * Flow (DEVFLOW_FLOW_PATH_PREFIX/ID; only the connection that started it may call):
  *   Wait() → (b allowed, s local_user, s message)   deferred until the flow ends; failures are errors below
  *   Poll() → (t next_poll_usec)                     "the user says they approved": poll as soon as the
  *                                                   interval allows; answered once that poll is answered:
  *                                                   0 when the flow ended (Wait() answers at the same time),
  *                                                   else CLOCK_REALTIME µs of the earliest next poll
  *   Cancel()
+ *   At most 8 Wait() and 8 Poll() calls wait on one flow; more get TooManyFlows.
  */
+
+#define DEVFLOW_FLOW_ROW "(sssssttu)"
 
 #define DEVFLOW_ERROR_PREFIX            "net.devflow.Devflow1.Error."
 #define DEVFLOW_ERROR_DENIED            DEVFLOW_ERROR_PREFIX "Denied"           /* IdP access_denied, or the rules refused */

@@ -225,13 +225,13 @@ static int verb_flows(sd_bus *bus) {
         if (r < 0)
                 return report_bus_error("ListFlows", &error, r, arg_json);
 
-        r = sd_bus_message_enter_container(reply, 'a', "(sssssttu)");
+        r = sd_bus_message_enter_container(reply, 'a', DEVFLOW_FLOW_ROW);
         if (r < 0)
                 goto bad_reply;
         for (;;) {
                 FlowRow f;
 
-                r = sd_bus_message_read(reply, "(sssssttu)", &f.id, &f.user, &f.rhost, &f.service, &f.state,
+                r = sd_bus_message_read(reply, DEVFLOW_FLOW_ROW, &f.id, &f.user, &f.rhost, &f.service, &f.state,
                                         &f.age, &f.expires, &f.polls);
                 if (r < 0)
                         goto bad_reply;

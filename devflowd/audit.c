@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <systemd/sd-journal.h>
@@ -39,29 +38,18 @@ const char *audit_event_message_id(AuditEvent e) {
         return e >= 0 && e < _AUDIT_EVENT_MAX ? audit_message_id_table[e] : NULL;
 }
 
-int audit_user_code_hash(const char *user_code, char ret[static 17]) {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned n = 0;
-
-        if (!user_code)
-                return -EINVAL;
-        if (EVP_Digest(user_code, strlen(user_code), md, &n, EVP_sha256(), NULL) != 1 || n < 8)
-                return -EIO;
-        for (unsigned i = 0; i < 8; i++)
-                snprintf(ret + 2 * i, 3, "%02x", md[i]);
-        return 0;
-}
-
 void audit_log(AuditEvent e, const AuditFields *f) {
         _cleanup_free_ char *user = NULL, *rhost = NULL, *service = NULL, *sub = NULL, *reason = NULL,
                 *local = NULL;
-        char hash[17] = "";
+        char uid[32] = "", pid[32] = "";
         const char *what = audit_event_to_string(e);
 
         if (!what)
                 return;
-        if (f->user_code)
-                (void) audit_user_code_hash(f->user_code, hash);
+        if (f->caller) {
+                (void) snprintf(uid, sizeof uid, "%u", (unsigned) f->caller->uid);
+                (void) snprintf(pid, sizeof pid, "%d", (int) f->caller->pid);
+        }
 
         /* Everything here may come from a caller or the IdP: quote it without control characters. */
         user = strdup_sanitized(strempty(f->user));
@@ -77,8 +65,9 @@ void audit_log(AuditEvent e, const AuditFields *f) {
 
         if (!log_is_journal()) {
                 log_full_errno(e == AUDIT_APPROVED || e == AUDIT_CODE_ISSUED ? LOG_NOTICE : LOG_WARNING, 0,
-                       "audit: %s flow=%s user='%s' rhost='%s' service='%s' code_hash=%s sub='%s' local_user='%s' reason='%s'",
-                       what, strempty(f->flow_id), user, rhost, service, hash, sub, local, reason);
+                       "audit: %s flow=%s user='%s' rhost='%s' service='%s' caller_uid=%s caller_pid=%s "
+                       "sub='%s' local_user='%s' reason='%s'",
+                       what, strempty(f->flow_id), user, rhost, service, uid, pid, sub, local, reason);
                 return;
         }
 
@@ -91,7 +80,8 @@ void audit_log(AuditEvent e, const AuditFields *f) {
                                "RHOST=%s", rhost,
                                "SERVICE=%s", service,
                                "FLOW_ID=%s", strempty(f->flow_id),
-                               "USER_CODE_HASH=%s", hash,
+                               "CALLER_UID=%s", uid,
+                               "CALLER_PID=%s", pid,
                                "IDP_SUB=%s", sub,
                                "LOCAL_USER=%s", local,
                                "REASON=%s", reason,

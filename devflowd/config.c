@@ -84,6 +84,7 @@ static const KeyDef keys[] = {
         K("limits", "max_flows",                  T_UINT,    max_flows, .min = 1, .max = 1000000),
         K("limits", "max_flows_per_user",         T_UINT,    max_flows_per_user, .min = 1, .max = 1000000),
         K("limits", "max_flows_per_rhost",        T_UINT,    max_flows_per_rhost, .min = 1, .max = 1000000),
+        K("limits", "max_flows_per_user_per_rhost", T_UINT,  max_flows_per_user_per_rhost, .min = 1, .max = 1000000),
         K("limits", "max_new_flows_per_rhost_per_minute", T_UINT, max_new_flows_per_rhost_per_minute, .min = 1, .max = 10000000),
         K("limits", "max_login_time",             T_SECONDS, max_login_time_usec, .min = 10, .max = 3600),
 };
@@ -168,7 +169,8 @@ Config *config_new(void) {
         c->id_token_max_age_usec = 600 * USEC_PER_SEC;
         c->max_age_usec = USEC_INFINITY;
         c->max_flows = 256;
-        c->max_flows_per_user = 3;
+        c->max_flows_per_user = 16;
+        c->max_flows_per_user_per_rhost = 2;
         c->max_flows_per_rhost = 5;
         c->max_new_flows_per_rhost_per_minute = 10;
         c->max_login_time_usec = 600 * USEC_PER_SEC;

@@ -61,7 +61,8 @@ typedef struct Config {
 
         /* [limits] */
         unsigned max_flows;                     /* default 256 */
-        unsigned max_flows_per_user;            /* default 3 */
+        unsigned max_flows_per_user;            /* default 16 */
+        unsigned max_flows_per_user_per_rhost;  /* one source's share of a user's flows; default 2 */
         unsigned max_flows_per_rhost;           /* default 5 */
         unsigned max_new_flows_per_rhost_per_minute; /* default 10 */
         uint64_t max_login_time_usec;           /* a flow never lives longer; default 600 s */

@@ -19,6 +19,8 @@
 
 /* How long a finished flow keeps its verdict for a Wait() that comes late. */
 #define LINGER_USEC (30 * USEC_PER_SEC)
+/* Deferred Wait() and Poll() calls each flow keeps at most (of each): the module needs one of each. */
+#define MAX_WAITERS_PER_FLOW 8
 
 static uint64_t mono_now(Login *l) {
         uint64_t t = 0;
@@ -51,7 +53,8 @@ static void wipe_secrets(Login *l) {
 static void audit(Login *l, AuditEvent e, const char *reason) {
         audit_log(e, &(AuditFields) {
                 .user = l->user, .rhost = l->rhost, .service = l->service, .flow_id = l->id,
-                .user_code = l->user_code, .sub = l->sub, .local_user = l->local_user, .reason = reason,
+                .caller = &(AuditCaller) { .uid = l->owner_uid, .pid = l->owner_pid },
+                .sub = l->sub, .local_user = l->local_user, .reason = reason,
         });
 }
 
@@ -538,7 +541,7 @@ int login_add_wait(Login *l, sd_bus_message *msg) {
 
         if (l->done)
                 return reply_wait(l, msg);
-        if (l->n_waits >= 8)
+        if (l->n_waits >= MAX_WAITERS_PER_FLOW)
                 return sd_bus_reply_method_errorf(msg, DEVFLOW_ERROR_TOO_MANY_FLOWS, "Too many waiters on this flow.");
         w = reallocarray(l->waits, l->n_waits + 1, sizeof *w);
         if (!w)
@@ -557,6 +560,8 @@ int login_poll_now(Login *l, sd_bus_message *msg) {
                 return sd_bus_reply_method_return(msg, "t", (uint64_t) 0);
 
         /* The reply waits for the outcome of the poll this asks for. */
+        if (l->n_polls >= MAX_WAITERS_PER_FLOW)
+                return sd_bus_reply_method_errorf(msg, DEVFLOW_ERROR_TOO_MANY_FLOWS, "Too many waiters on this flow.");
         p = reallocarray(l->polls, l->n_polls + 1, sizeof *p);
         if (!p)
                 return -ENOMEM;
@@ -660,6 +665,7 @@ Login *login_free(Login *l) {
         free(l->service);
         free(l->tty);
         free(l->owner);
+        free(l->source);
         free(l->user_code);
         free(l->verification_uri);
         free(l->verification_uri_complete);

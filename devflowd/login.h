@@ -19,7 +19,9 @@ struct Login {
         char *path;
         char *user, *rhost, *service, *tty;
         char *owner;                    /* unique bus name of the caller that started it */
-        uid_t owner_uid;
+        uid_t owner_uid;                /* its uid and pid, from the bus (audit events carry them) */
+        pid_t owner_pid;
+        char *source;                   /* what the limits count it as (manager.c) */
         sd_bus_track *track;
 
         sd_bus_message *start_msg;      /* StartLogin, answered once the IdP gave a code */

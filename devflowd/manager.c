@@ -83,16 +83,59 @@ static int rate_admit(Manager *m, const char *rhost, bool *ret_ok) {
         return 0;
 }
 
-/* Who is calling: the effective uid from the bus, never from arguments or /proc. Any error is a
- * refusal (polkit CVE-2021-3560). */
-static int caller_uid(sd_bus_message *msg, uid_t *ret) {
+/* Who is calling: the effective uid (and the pid, for the audit log) from the bus, never from arguments or
+ * /proc. Any error is a refusal (polkit CVE-2021-3560). */
+static int caller_identify(sd_bus_message *msg, AuditCaller *ret) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        AuditCaller c;
         int r;
 
-        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
+        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID | SD_BUS_CREDS_AUGMENT, &creds);
         if (r < 0)
                 return r;
-        return sd_bus_creds_get_euid(creds, ret);
+        r = sd_bus_creds_get_euid(creds, &c.uid);
+        if (r < 0)
+                return r;
+        r = sd_bus_creds_get_pid(creds, &c.pid);
+        if (r < 0)
+                return r;
+        *ret = c;
+        return 0;
+}
+
+/* What a flow is recorded and counted as. Root's PAM stack (sshd, login, su) vouches for rhost and service.
+ * A non-root caller (a screen locker) only claims them: it is recorded as itself, rhost "local:uid=N" and
+ * service "local:CLAIM" (or "local"), so no local user writes a remote address into the audit log or spends
+ * another source's quota. The source is what the limits count: the rhost (IPv6 by /64), or for a local
+ * login without rhost its tty, so that one local user's su does not use up the console's share. */
+static int flow_origin(const AuditCaller *caller, const char *rhost, const char *service, const char *tty,
+                       char **ret_rhost, char **ret_service, char **ret_source) {
+        _cleanup_free_ char *eff_rhost = NULL, *eff_service = NULL, *source = NULL;
+        int r;
+
+        if (caller->uid != 0) {
+                /* asprintf() leaves its pointer undefined on failure. */
+                if (asprintf(&eff_rhost, "local:uid=%u", (unsigned) caller->uid) < 0)
+                        eff_rhost = NULL;
+                if (asprintf(&eff_service, "local%s%s", service && *service ? ":" : "", strempty(service)) < 0)
+                        eff_service = NULL;
+                source = eff_rhost ? strdup(eff_rhost) : NULL;
+        } else {
+                eff_rhost = strdup(strempty(rhost));
+                eff_service = strdup(strempty(service));
+                if (rhost && *rhost) {
+                        r = netaddr_source_key(rhost, &source);
+                        if (r < 0)
+                                return r;
+                } else if (asprintf(&source, "tty:%s", strempty(tty)) < 0)
+                        source = NULL;
+        }
+        if (!eff_rhost || !eff_service || !source)
+                return -ENOMEM;
+        *ret_rhost = TAKE_PTR(eff_rhost);
+        *ret_service = TAKE_PTR(eff_service);
+        *ret_source = TAKE_PTR(source);
+        return 0;
 }
 
 static bool user_name_ok(const char *s) {
@@ -164,18 +207,20 @@ static int read_context(sd_bus_message *msg, char **rhost, char **service, char 
         return sd_bus_message_exit_container(msg);
 }
 
-static void audit_start_refused(const char *user, const char *rhost, const char *service, const char *why) {
+static void audit_start_refused(const char *user, const char *rhost, const char *service,
+                                const AuditCaller *caller, const char *why) {
         audit_log(AUDIT_START_REFUSED, &(AuditFields) {
-                .user = user, .rhost = rhost, .service = service, .reason = why });
+                .user = user, .rhost = rhost, .service = service, .caller = caller, .reason = why });
 }
 
 static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        _cleanup_free_ char *rhost = NULL, *service = NULL, *tty = NULL, *poll = NULL;
+        _cleanup_free_ char *rhost = NULL, *service = NULL, *tty = NULL, *poll = NULL, *source = NULL,
+                *claimed_rhost = NULL, *claimed_service = NULL;
         const char *user;
-        unsigned per_user = 0, per_rhost = 0;
+        unsigned per_user = 0, per_source = 0, per_user_source = 0;
+        AuditCaller caller;
         bool ok;
-        uid_t uid;
         Login *l;
         int r;
 
@@ -183,7 +228,7 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
         r = sd_bus_message_read(msg, "s", &user);
         if (r < 0)
                 return r;
-        r = read_context(msg, &rhost, &service, &tty, &poll, error);
+        r = read_context(msg, &claimed_rhost, &claimed_service, &tty, &poll, error);
         if (r < 0)
                 return r;
         if (poll && !streq(poll, "on-demand") && !streq(poll, "background"))
@@ -191,18 +236,23 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
         if (!user_name_ok(user))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid user name.");
 
-        r = caller_uid(msg, &uid);
+        r = caller_identify(msg, &caller);
         if (r < 0) {
                 log_warning_errno(r, "Could not read the caller's credentials, refusing: %m");
                 return sd_bus_error_setf(error, DEVFLOW_ERROR_NOT_PERMITTED, "Caller credentials unavailable.");
         }
-        if (uid != 0) {
+        r = flow_origin(&caller, claimed_rhost, claimed_service, tty, &rhost, &service, &source);
+        if (r < 0)
+                return r;
+        if (caller.uid != 0) {
                 /* A non-root caller (a screen locker) may only start a login for its own account. */
                 char buf[4096];
                 struct passwd pw, *pwp = NULL;
 
-                if (getpwuid_r(uid, &pw, buf, sizeof buf, &pwp) != 0 || !pwp || !streq(pwp->pw_name, user)) {
-                        audit_start_refused(user, rhost, service, "caller may not start a login for this user");
+                if (getpwuid_r(caller.uid, &pw, buf, sizeof buf, &pwp) != 0 || !pwp ||
+                    !streq(pwp->pw_name, user)) {
+                        audit_start_refused(user, rhost, service, &caller,
+                                            "caller may not start a login for this user");
                         return sd_bus_error_setf(error, DEVFLOW_ERROR_NOT_PERMITTED,
                                                  "Not permitted to start a login for another user.");
                 }
@@ -210,32 +260,43 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
         if (m->shutting_down)
                 return sd_bus_error_setf(error, DEVFLOW_ERROR_SHUTTING_DOWN, "The login service is stopping.");
 
-        r = rhost_allowed(m->config->allowed_rhosts, strempty(rhost), &ok);
+        /* A non-root caller's rhost is "local:uid=N", which no rule matches. */
+        r = rhost_allowed(m->config->allowed_rhosts, rhost, &ok);
         if (r < 0 || !ok) {
-                audit_start_refused(user, rhost, service, "rhost not in allowed_rhosts");
+                audit_start_refused(user, rhost, service, &caller, "rhost not in allowed_rhosts");
                 return sd_bus_error_setf(error, DEVFLOW_ERROR_RHOST_NOT_ALLOWED,
                                          "Logins from this address are not allowed.");
         }
 
+        /* No eviction: a new flow never ends an older one, or whoever fills a user's quota could cancel
+         * the user's own pending login. Instead each source gets only a share of a user's quota, so keeping
+         * a user out takes max_flows_per_user / max_flows_per_user_per_rhost sources. */
         for (Login *i = m->logins; i; i = i->next) {
+                bool same_source;
+
                 if (i->done)
                         continue;
-                if (streq(i->user, user))
+                same_source = streq_ptr(i->source, source);
+                if (streq(i->user, user)) {
                         per_user++;
-                if (streq(i->rhost, strempty(rhost)))
-                        per_rhost++;
+                        if (same_source)
+                                per_user_source++;
+                }
+                if (same_source)
+                        per_source++;
         }
         if (m->n_active >= m->config->max_flows || per_user >= m->config->max_flows_per_user ||
-            per_rhost >= m->config->max_flows_per_rhost) {
-                audit_start_refused(user, rhost, service, "too many pending logins");
+            per_source >= m->config->max_flows_per_rhost ||
+            per_user_source >= m->config->max_flows_per_user_per_rhost) {
+                audit_start_refused(user, rhost, service, &caller, "too many pending logins");
                 return sd_bus_error_setf(error, DEVFLOW_ERROR_TOO_MANY_FLOWS,
                                          "Too many logins are pending; try again later.");
         }
-        r = rate_admit(m, strempty(rhost), &ok);
+        r = rate_admit(m, source, &ok);
         if (r < 0)
                 return r;
         if (!ok) {
-                audit_start_refused(user, rhost, service, "too many new logins from this address");
+                audit_start_refused(user, rhost, service, &caller, "too many new logins from this address");
                 return sd_bus_error_setf(error, DEVFLOW_ERROR_RATE_LIMITED,
                                          "Too many new logins from this address; try again later.");
         }
@@ -243,6 +304,9 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
         r = login_new(m, user, rhost, service, tty, streq_ptr(poll, "on-demand"), msg, &l);
         if (r < 0)
                 return r;
+        l->owner_uid = caller.uid;
+        l->owner_pid = caller.pid;
+        l->source = TAKE_PTR(source);
         log_info("Flow %s: login for '%s' from '%s' (service '%s') started.", l->id, l->user, l->rhost, l->service);
         r = login_start(l);
         if (r < 0) {
@@ -253,9 +317,9 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
 }
 
 static int check_root(sd_bus_message *msg, sd_bus_error *error) {
-        uid_t uid;
+        AuditCaller caller;
 
-        if (caller_uid(msg, &uid) < 0 || uid != 0)
+        if (caller_identify(msg, &caller) < 0 || caller.uid != 0)
                 return sd_bus_error_setf(error, DEVFLOW_ERROR_NOT_PERMITTED, "Only root may do this.");
         return 0;
 }
@@ -272,11 +336,11 @@ static int method_list_flows(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(sssssttu)");
+        r = sd_bus_message_open_container(reply, 'a', DEVFLOW_FLOW_ROW);
         if (r < 0)
                 return r;
         for (Login *l = m->logins; l; l = l->next) {
-                r = sd_bus_message_append(reply, "(sssssttu)", l->id, l->user, l->rhost, l->service,
+                r = sd_bus_message_append(reply, DEVFLOW_FLOW_ROW, l->id, l->user, l->rhost, l->service,
                                           l->done ? (l->error_name ? "refused" : "approved") :
                                                     flow_state_to_string(l->machine.state),
                                           now - l->machine.started, l->expires_realtime, l->machine.n_polls);
@@ -317,7 +381,7 @@ static int method_get_status(sd_bus_message *msg, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(
-                msg, "a{sv}", 9,
+                msg, "a{sv}", 10,
                 "Version", "s", DEVFLOW_VERSION,
                 "Issuer", "s", strempty(m->config->issuer),
                 "IdpReachable", "b", idp_reachable(m->idp),
@@ -326,7 +390,8 @@ static int method_get_status(sd_bus_message *msg, void *userdata, sd_bus_error *
                 "ActiveFlows", "u", m->n_active,
                 "FlowsStarted", "t", m->n_started,
                 "FlowsApproved", "t", m->n_approved,
-                "UptimeUSec", "t", now - m->started_at);
+                "UptimeUSec", "t", now - m->started_at,
+                "ForgedSignalsDropped", "t", m->n_forged_signals);
 }
 
 /* Flow objects: only the connection that started a flow may touch it. */
@@ -393,7 +458,7 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_start_login, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListFlows",
                                 SD_BUS_NO_ARGS,
-                                SD_BUS_RESULT("a(sssssttu)", flows),
+                                SD_BUS_RESULT("a" DEVFLOW_FLOW_ROW, flows),
                                 method_list_flows, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CancelFlow",
                                 SD_BUS_ARGS("s", id),
@@ -430,6 +495,41 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
                         login_cancel(l, "The login service is stopping.");
         (void) sd_bus_flush(m->bus);
         return sd_event_exit(m->event, 0);
+}
+
+/* Seen before any match or object handler. dbus-daemon delivers a unicast signal from any peer its policy lets
+ * through, and sd-bus, which knows a sender only by its unique name, does not hold a match's
+ * sender='org.freedesktop.DBus' against it: a forged NameOwnerChanged would make sd_bus_track believe that a
+ * caller went away and cancel its login. The bus driver's interface is believed only from the bus driver. */
+static int on_bus_message(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *sender;
+
+        if (!sd_bus_message_is_signal(msg, "org.freedesktop.DBus", NULL))
+                return 0;
+        sender = sd_bus_message_get_sender(msg);
+        if (streq_ptr(sender, "org.freedesktop.DBus"))
+                return 0;
+        /* One warning, not one per message: a flood would otherwise fill the journal. */
+        if (m->n_forged_signals++ == 0)
+                log_warning("Dropped a forged org.freedesktop.DBus.%s signal from %s "
+                            "(more are counted in GetStatus).",
+                            strna(sd_bus_message_get_member(msg)), strna(sender));
+        return 1;
+}
+
+/* Without its bus the daemon can answer nobody; a new one is activated when the bus is back. */
+static int on_bus_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        log_error("Lost the connection to the system bus: cancelling %u pending logins and exiting.",
+                  m->n_active);
+        m->shutting_down = true;
+        m->bus_lost = true;
+        for (Login *l = m->logins; l; l = l->next)
+                if (!l->done)
+                        login_cancel(l, "The login service lost its bus.");
+        return sd_event_exit(m->event, -ENOTCONN);
 }
 
 static Manager *manager_free(Manager *m) {
@@ -533,6 +633,13 @@ int manager_run(Config *config) {
         r = sd_bus_open_system(&m->bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the system bus: %m");
+        r = sd_bus_add_filter(m->bus, NULL, on_bus_message, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add the bus filter: %m");
+        r = sd_bus_match_signal(m->bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+                                "org.freedesktop.DBus.Local", "Disconnected", on_bus_disconnected, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the bus connection: %m");
         r = sd_bus_add_object_vtable(m->bus, NULL, DEVFLOW_BUS_PATH, DEVFLOW_MANAGER_IFACE, manager_vtable, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to add the manager object: %m");
@@ -552,6 +659,6 @@ int manager_run(Config *config) {
 
         r = sd_event_loop(m->event);
         if (r < 0)
-                return log_error_errno(r, "Event loop failed: %m");
+                return m->bus_lost ? r : log_error_errno(r, "Event loop failed: %m");
         return 0;
 }

@@ -29,6 +29,8 @@ typedef struct Manager {
         sd_event_source *rate_gc;
 
         uint64_t n_started, n_approved, n_refused;
+        uint64_t n_forged_signals;      /* bus-driver signals from anyone but the bus driver, dropped */
+        bool bus_lost;
         uint64_t started_at;
         bool shutting_down;
 } Manager;

@@ -181,3 +181,28 @@ int rhost_allowed(char *const *allowed, const char *rhost, bool *ret_allowed) {
         *ret_allowed = found;
         return 0;
 }
+
+int netaddr_source_key(const char *rhost, char **ret) {
+        char text[INET6_ADDRSTRLEN + 4];
+        uint8_t addr[16];
+        int family;
+        char *s;
+
+        if (!rhost || !ret)
+                return -EINVAL;
+        if (parse_rhost(rhost, &family, addr) >= 0) {
+                /* One IPv6 host usually holds a whole /64 (RFC 4291 §2.5.4, SLAAC), so a /64 is one source. */
+                if (family == AF_INET6)
+                        mask_host_bits(addr, 64);
+                if (!inet_ntop(family, addr, text, INET6_ADDRSTRLEN))
+                        return -EINVAL;
+                if (family == AF_INET6)
+                        strcat(text, "/64");
+                s = strdup(text);
+        } else
+                s = strdup(rhost);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}

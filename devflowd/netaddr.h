@@ -31,3 +31,8 @@ bool netaddr_rule_matches(const NetRule *rule, const char *rhost);
  * *ret_allowed is true only when rhost is an address inside one of the rules. Every rule is
  * validated first: -EINVAL when one is invalid (then *ret_allowed is untouched). */
 int rhost_allowed(char *const *allowed, const char *rhost, bool *ret_allowed);
+
+/* The source an rhost stands for, as the limits count it: an IPv4 address (IPv4-mapped IPv6 included) as
+ * itself in dotted quad, an IPv6 address as its /64 ("2001:db8:1:2::/64"; a zone is ignored), anything
+ * else (a hostname, "") as given. */
+int netaddr_source_key(const char *rhost, char **ret);

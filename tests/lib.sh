@@ -2,7 +2,7 @@
 #   . "$(dirname "$0")/../lib.sh"
 # It gives every test a unique temp dir, a trap that stops every process the test started (by PID) and
 # removes what it created, PASS/FAIL/SKIP reporting, a private system-like dbus-daemon, devflowd, and
-# pam_wrapper service directories.
+# pam_wrapper service directories. BUS_POLICY names the policy file the bus includes (default: conf/'s).
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -95,7 +95,7 @@ bus_start() {
     <allow receive_type="error"/>
     <allow receive_type="signal"/>
   </policy>
-  <include>$TOP/conf/net.devflow.Devflow1.conf</include>
+  <include>${BUS_POLICY:-$TOP/conf/net.devflow.Devflow1.conf}</include>
   <limit name="max_replies_per_connection">50000</limit>
   <limit name="max_connections_per_user">5000</limit>
   <limit name="max_completed_connections">5000</limit>

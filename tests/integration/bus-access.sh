@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Who may call devflowd, and its limits, over a private bus against the fake IdP: a non-root caller
 # starting a login for another user, Wait() on someone else's flow, a caller killed mid-flow (polling
-# stops within 1 s), each flow limit and the per-rhost rate limit, invalid arguments.
+# stops within 1 s), each flow limit and the per-rhost rate limit, Poll() waiters per flow capped like Wait(),
+# invalid arguments.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/idp/idp.sh"
 
@@ -122,6 +123,15 @@ check "rate: the sixth → RateLimited" test "$(err_name "$TEST_DIR/rate6.out")"
 fc start dfr7 --rhost 203.0.113.51 >"$TEST_DIR/rate7.out"
 check "rate: another address is not affected" grep -q '^user_code ' "$TEST_DIR/rate7.out"
 check "daemon alive after the limits" daemon_alive
+
+# ---- Poll() waiters per flow: capped at 8, like Wait() (issue 14.9) ----------------------------------------
+fc start dfpoll --rhost 203.0.113.60 --poll-burst 50 --wait-timeout 4 >"$TEST_DIR/burst.out"
+answered=$(grep -c '^poll [0-9]' "$TEST_DIR/burst.out")
+capped=$(grep -c '^poll-error net.devflow.Devflow1.Error.TooManyFlows' "$TEST_DIR/burst.out")
+echo "50 pipelined Poll(): $answered answered, $capped refused"
+check "Poll() burst: at most 8 wait on one flow ($answered answered)" test "$answered" -le 8 -a "$answered" -ge 1
+check "Poll() burst: the other 42 are refused with TooManyFlows ($capped)" test "$capped" -eq 42
+check "daemon alive after the Poll() burst" daemon_alive
 
 # ---- invalid arguments ----------------------------------------------------------------------------------
 for u in "-root" "a/b" "a b" ""; do

@@ -19,6 +19,7 @@ ca_file = $IDP_CA
 http_timeout = 10
 [limits]
 max_flows_per_user = 20
+max_flows_per_user_per_rhost = 20
 max_flows_per_rhost = 20
 max_new_flows_per_rhost_per_minute = 1000
 CONF

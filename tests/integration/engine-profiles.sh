@@ -48,6 +48,7 @@ profile_up() {
                 echo "username_claim = preferred_username"
                 echo "[limits]"
                 echo "max_flows_per_user = 20"
+                echo "max_flows_per_user_per_rhost = 20"
                 echo "max_flows_per_rhost = 20"
                 echo "max_new_flows_per_rhost_per_minute = 1000"
         } >"$conf"

@@ -3,9 +3,10 @@
  * whole flow (the daemon cancels a flow when its caller's connection goes away).
  *
  *   flowclient start USER [--rhost A] [--service S] [--tty T] [--poll on-demand|background] [--wait]
- *                         [--poll-after SEC]... [--cancel-after SEC] [--wait-timeout SEC]
+ *                         [--poll-after SEC]... [--poll-burst N] [--cancel-after SEC] [--wait-timeout SEC]
  *   flowclient wait PATH      Wait() on a flow from a new connection (someone else's: must be refused)
  *   flowclient hold USER [--rhost A]   start, print, then block until killed (caller-gone tests)
+ *   --poll-burst N sends N Poll() calls at once right after StartLogin, pipelined on the one connection.
  *
  * Output, one line each, flushed at once:
  *   flow PATH / user_code X / uri U / uri_complete U / expires USEC / interval USEC
@@ -57,7 +58,8 @@ static void out_error(const sd_bus_error *e, int r) {
 static int usage(void) {
         fprintf(stderr,
                 "usage: flowclient start USER [--rhost A] [--service S] [--tty T] [--poll on-demand|background]\n"
-                "                             [--wait] [--poll-after SEC]... [--cancel-after SEC] [--wait-timeout SEC]\n"
+                "                             [--wait] [--poll-after SEC]... [--poll-burst N] [--cancel-after SEC]\n"
+                "                             [--wait-timeout SEC]\n"
                 "       flowclient wait PATH\n"
                 "       flowclient hold USER [--rhost A] [--service S]\n");
         return 2;
@@ -184,11 +186,13 @@ int main(int argc, char *argv[]) {
                 { "poll-after",   required_argument, NULL, 'P' },
                 { "cancel-after", required_argument, NULL, 'C' },
                 { "wait-timeout", required_argument, NULL, 'T' },
+                { "poll-burst",   required_argument, NULL, 'B' },
                 {}
         };
         const char *rhost = NULL, *service = NULL, *tty = NULL, *poll_mode = NULL, *cmd, *user;
         uint64_t poll_after[MAX_POLLS], cancel_after = 0, wait_timeout = 0;
         size_t n_poll_after = 0;
+        unsigned long poll_burst = 0;
         int do_wait = 0, have_cancel = 0, ok = 1, c, r;
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *m = NULL, *reply = NULL;
@@ -215,6 +219,11 @@ int main(int argc, char *argv[]) {
                         break;
                 case 'C': cancel_after = sec_to_usec(optarg, &ok); have_cancel = 1; break;
                 case 'T': wait_timeout = sec_to_usec(optarg, &ok); break;
+                case 'B':
+                        poll_burst = strtoul(optarg, NULL, 10);
+                        if (poll_burst == 0 || poll_burst > 100000)
+                                return usage();
+                        break;
                 default: return usage();
                 }
         }
@@ -289,7 +298,7 @@ int main(int argc, char *argv[]) {
                 }
                 return 1;
         }
-        if (!do_wait && n_poll_after == 0 && !have_cancel) {
+        if (!do_wait && n_poll_after == 0 && poll_burst == 0 && !have_cancel) {
                 sd_bus_message_unref(reply);
                 sd_bus_flush_close_unref(bus);
                 return 0;
@@ -314,6 +323,14 @@ int main(int argc, char *argv[]) {
                 r = sd_event_add_time(event, NULL, CLOCK_MONOTONIC, now + poll_after[i], 0, on_poll_timer, NULL);
                 if (r < 0)
                         return 1;
+        }
+        for (unsigned long i = 0; i < poll_burst; i++) {
+                r = sd_bus_call_method_async(bus, NULL, DEVFLOW_BUS_NAME, path, DEVFLOW_FLOW_IFACE, "Poll",
+                                             on_poll_reply, NULL, "");
+                if (r < 0) {
+                        out("poll-error send %s", strerror(-r));
+                        return 1;
+                }
         }
         if (have_cancel && sd_event_add_time(event, NULL, CLOCK_MONOTONIC, now + cancel_after, 0,
                                              on_cancel_timer, NULL) < 0)

@@ -64,7 +64,8 @@ TEST(minimal_config_and_defaults) {
         CHECK_STREQ(c->groups_claim, "groups");
         CHECK(!c->allow_root);
         CHECK(!c->allow_http_loopback);
-        CHECK_INTEQ(c->max_flows_per_user, 3);
+        CHECK_INTEQ(c->max_flows_per_user, 16);
+        CHECK_INTEQ(c->max_flows_per_user_per_rhost, 2);
         CHECK_STREQ(c->id_token_algs[0], "RS256");
         config_free(c);
 }

@@ -153,6 +153,29 @@ TEST(rule_matches_direct) {
         CHECK(!netaddr_rule_matches(&r, "localhost"));
 }
 
+TEST(source_key) {
+        static const struct { const char *rhost, *key; } cases[] = {
+                { "198.51.100.23",              "198.51.100.23" },
+                { "::ffff:198.51.100.23",       "198.51.100.23" },
+                { "2001:db8:1:2::1",            "2001:db8:1:2::/64" },
+                { "2001:db8:1:2:ffff:1:2:3",    "2001:db8:1:2::/64" },
+                { "2001:db8:1:3::1",            "2001:db8:1:3::/64" },
+                { "fe80::1%eth0",               "fe80::/64" },
+                { "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ffff:ffff:ffff:ffff::/64" },
+                { "host.example",               "host.example" },
+                { "",                           "" },
+        };
+        char *k;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                k = NULL;
+                CHECK_INTEQ(netaddr_source_key(cases[i].rhost, &k), 0);
+                CHECK_STREQ(k, cases[i].key);
+                free(k);
+        }
+        CHECK_INTEQ(netaddr_source_key(NULL, &k), -EINVAL);
+}
+
 int main(void) {
         return run_tests();
 }
