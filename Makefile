@@ -10,9 +10,11 @@ CLANG ?= clang
 PKG_CONFIG ?= pkg-config
 
 MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch 2>/dev/null)
-# The PAM module directory: what libpam's pkg-config says, else /lib/<multiarch>/security.
+# The PAM module directory: <libdir>/security of libpam's pkg-config (Debian 12: /lib/<multiarch>/security,
+# where libpam itself looks and ships its modules), else /lib/<multiarch>/security. PREFIX does not move it:
+# libpam only loads modules from its own directory.
 PAM_LIBDIR := $(shell $(PKG_CONFIG) --variable=libdir pam 2>/dev/null)
-PAMDIR ?= $(if $(PAM_LIBDIR),$(patsubst /lib/%,$(PREFIX)/lib/%,$(PAM_LIBDIR))/security,$(PREFIX)/lib/$(MULTIARCH)/security)
+PAMDIR ?= $(if $(PAM_LIBDIR),$(PAM_LIBDIR),/lib/$(MULTIARCH))/security
 LIBEXECDIR ?= $(PREFIX)/libexec
 SBINDIR ?= $(PREFIX)/sbin
 BINDIR ?= $(PREFIX)/bin
@@ -68,7 +70,9 @@ build/rel/%.o: %.c $(HEADERS)
 devflowd/devflowd: $(patsubst %.c,build/rel/%.o,$(DAEMON_SRCS) $(COMMON_SRCS))
 	$(CC) $(D_CFLAGS) -pie $(HARDEN_LD) -o $@ $^ $(D_LIBS)
 
-devflowctl/devflowctl: $(patsubst %.c,build/rel/%.o,$(CTL_SRCS) $(COMMON_SRCS) pam_devflow/qr.c)
+# devflowctl links the module's own argument parser (doctor judges pam_devflow lines with it) and QR code.
+CTL_MODULE_SRCS := pam_devflow/args.c pam_devflow/qr.c
+devflowctl/devflowctl: $(patsubst %.c,build/rel/%.o,$(CTL_SRCS) $(COMMON_SRCS) $(CTL_MODULE_SRCS))
 	$(CC) $(M_CFLAGS) -pie $(HARDEN_LD) -o $@ $^ $(M_LIBS)
 
 pam_devflow/pam_devflow.so: $(patsubst %.c,build/rel/%.o,$(MODULE_SRCS) $(COMMON_SRCS)) pam_devflow/pam_devflow.map
@@ -151,6 +155,7 @@ install: all
 	install -Dm0600 conf/devflowd.conf $(DESTDIR)$(SYSCONFDIR)/devflow/devflowd.conf
 	install -d -m0755 $(DESTDIR)$(SYSCONFDIR)/devflow/devflowd.conf.d
 	for f in conf/pam.d/*; do install -Dm0644 $$f $(DESTDIR)$(DATADIR)/doc/pam-devflow/examples/pam.d/$${f##*/}; done
+	install -Dm0644 conf/sshd_config.d/50-devflow.conf $(DESTDIR)$(DATADIR)/doc/pam-devflow/examples/sshd_config.d/50-devflow.conf
 	$(if $(wildcard conf/pam-configs/*),install -Dm0644 conf/pam-configs/devflow $(DESTDIR)$(DATADIR)/pam-configs/devflow)
 	for m in man/*.[0-9]; do s=$${m##*.}; install -Dm0644 $$m $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 
