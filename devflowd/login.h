@@ -20,6 +20,7 @@ struct Login {
         char *user, *rhost, *service, *tty;
         char *owner;                    /* unique bus name of the caller that started it */
         uid_t owner_uid;
+        bool explain;                   /* root asked (context "explain"): the verdict names the claims */
         sd_bus_track *track;
 
         sd_bus_message *start_msg;      /* StartLogin, answered once the IdP gave a code */

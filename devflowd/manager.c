@@ -116,7 +116,7 @@ static bool context_value_ok(const char *s) {
 }
 
 static int read_context(sd_bus_message *msg, char **rhost, char **service, char **tty, char **poll,
-                        sd_bus_error *error) {
+                        char **explain, sd_bus_error *error) {
         int r;
 
         r = sd_bus_message_enter_container(msg, 'a', "{sv}");
@@ -137,6 +137,8 @@ static int read_context(sd_bus_message *msg, char **rhost, char **service, char 
                         target = tty;
                 else if (streq(key, "poll"))
                         target = poll;
+                else if (streq(key, "explain"))
+                        target = explain;
 
                 if (!target) {
                         r = sd_bus_message_skip(msg, "v");   /* unknown keys: ignored, for compatibility */
@@ -171,7 +173,7 @@ static void audit_start_refused(const char *user, const char *rhost, const char 
 
 static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        _cleanup_free_ char *rhost = NULL, *service = NULL, *tty = NULL, *poll = NULL;
+        _cleanup_free_ char *rhost = NULL, *service = NULL, *tty = NULL, *poll = NULL, *explain = NULL;
         const char *user;
         unsigned per_user = 0, per_rhost = 0;
         bool ok;
@@ -183,7 +185,7 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
         r = sd_bus_message_read(msg, "s", &user);
         if (r < 0)
                 return r;
-        r = read_context(msg, &rhost, &service, &tty, &poll, error);
+        r = read_context(msg, &rhost, &service, &tty, &poll, &explain, error);
         if (r < 0)
                 return r;
         if (poll && !streq(poll, "on-demand") && !streq(poll, "background"))
@@ -243,6 +245,9 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
         r = login_new(m, user, rhost, service, tty, streq_ptr(poll, "on-demand"), msg, &l);
         if (r < 0)
                 return r;
+        /* Which claims decided is for root only: other callers (and every PAM conversation) get the short
+         * message fit for users. */
+        l->explain = uid == 0 && streq_ptr(explain, "yes");
         log_info("Flow %s: login for '%s' from '%s' (service '%s') started.", l->id, l->user, l->rhost, l->service);
         r = login_start(l);
         if (r < 0) {
@@ -317,10 +322,11 @@ static int method_get_status(sd_bus_message *msg, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(
-                msg, "a{sv}", 9,
+                msg, "a{sv}", 10,
                 "Version", "s", DEVFLOW_VERSION,
                 "Issuer", "s", strempty(m->config->issuer),
                 "IdpReachable", "b", idp_reachable(m->idp),
+                "IdpLastRequestAgeUSec", "t", idp_last_request_age_usec(m->idp, now),
                 "DiscoveryAgeUSec", "t", idp_discovery_age_usec(m->idp, now),
                 "JwksAgeUSec", "t", idp_jwks_age_usec(m->idp, now),
                 "ActiveFlows", "u", m->n_active,
