@@ -70,10 +70,12 @@ build/rel/%.o: %.c $(HEADERS)
 devflowd/devflowd: $(patsubst %.c,build/rel/%.o,$(DAEMON_SRCS) $(COMMON_SRCS))
 	$(CC) $(D_CFLAGS) -pie $(HARDEN_LD) -o $@ $^ $(D_LIBS)
 
-# devflowctl links the module's own argument parser (doctor judges pam_devflow lines with it) and QR code.
+# devflowctl links the module's own argument parser (doctor judges pam_devflow lines with it) and QR code,
+# and the daemon's configuration parser (doctor probes the IdP that configuration names).
 CTL_MODULE_SRCS := pam_devflow/args.c pam_devflow/qr.c
-devflowctl/devflowctl: $(patsubst %.c,build/rel/%.o,$(CTL_SRCS) $(COMMON_SRCS) $(CTL_MODULE_SRCS))
-	$(CC) $(M_CFLAGS) -pie $(HARDEN_LD) -o $@ $^ $(M_LIBS)
+CTL_DAEMON_SRCS := devflowd/config.c devflowd/log.c devflowd/netaddr.c devflowd/secure-file.c
+devflowctl/devflowctl: $(patsubst %.c,build/rel/%.o,$(CTL_SRCS) $(COMMON_SRCS) $(CTL_MODULE_SRCS) $(CTL_DAEMON_SRCS))
+	$(CC) $(M_CFLAGS) -pie $(HARDEN_LD) -o $@ $^ $(M_LIBS) $(shell $(PKG_CONFIG) --libs libcurl)
 
 pam_devflow/pam_devflow.so: $(patsubst %.c,build/rel/%.o,$(MODULE_SRCS) $(COMMON_SRCS)) pam_devflow/pam_devflow.map
 	$(CC) $(M_CFLAGS) -shared $(HARDEN_LD) -Wl,--version-script=pam_devflow/pam_devflow.map \

@@ -9,7 +9,8 @@
 # It installs and removes packages and rewrites /etc/ssh and /etc/pam.d: it runs only on a throw-away
 # machine, and only when told so:   ADMIN_JOURNEY=1 bash tests/pkg/admin-journey.sh
 # On a pristine Debian 12 (from a clone of the checkout):
-#   ../shared/fresh-debian.sh --only none --cmd 'ADMIN_JOURNEY=1 bash tests/pkg/admin-journey.sh'
+#   ../shared/fresh-debian.sh --only none --cmd 'env ADMIN_JOURNEY=1 bash tests/pkg/admin-journey.sh'
+# (fresh-debian.sh runs the command under timeout(1), hence env)
 . "$(dirname "$0")/../lib.sh"
 
 if [ "${ADMIN_JOURNEY:-}" != 1 ]; then
