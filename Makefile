@@ -48,6 +48,9 @@ MODULE_LIB_SRCS := $(filter-out pam_devflow/pam_devflow.c,$(MODULE_SRCS))
 CTL_SRCS := $(wildcard devflowctl/*.c)
 HEADERS := $(wildcard common/*.h devflowd/*.h pam_devflow/*.h devflowctl/*.h tests/unit/*.h)
 
+# devflowctl's units without main() or bus calls, for unit tests (test-sshd-config.c …).
+CTL_LIB_SRCS := $(filter-out devflowctl/devflowctl.c devflowctl/doctor.c,$(CTL_SRCS))
+
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/%,$(UNIT_SRCS))
 TOOL_SRCS := $(wildcard tests/tools/*.c)
@@ -92,8 +95,12 @@ build/asan/libdevflowd.a: $(patsubst %.c,build/asan/obj/%.o,$(DAEMON_LIB_SRCS) $
 build/asan/libmodule.a: $(patsubst %.c,build/asan/obj/%.o,$(MODULE_LIB_SRCS))
 	@rm -f $@; $(if $^,ar rcs $@ $^,ar rcs $@)
 
-build/asan/test-%: tests/unit/test-%.c build/asan/libdevflowd.a build/asan/libmodule.a $(HEADERS)
-	$(CC) $(A_CFLAGS) -Itests/unit -Idevflowd -Ipam_devflow -o $@ $< build/asan/libmodule.a build/asan/libdevflowd.a $(A_LIBS)
+build/asan/libctl.a: $(patsubst %.c,build/asan/obj/%.o,$(CTL_LIB_SRCS))
+	@rm -f $@; $(if $^,ar rcs $@ $^,ar rcs $@)
+
+build/asan/test-%: tests/unit/test-%.c build/asan/libctl.a build/asan/libdevflowd.a build/asan/libmodule.a $(HEADERS)
+	$(CC) $(A_CFLAGS) -Itests/unit -Idevflowd -Ipam_devflow -Idevflowctl -o $@ $< build/asan/libctl.a build/asan/libmodule.a \
+		build/asan/libdevflowd.a $(A_LIBS)
 
 build/asan/devflowd: $(patsubst %.c,build/asan/obj/%.o,$(DAEMON_SRCS) $(COMMON_SRCS))
 	$(CC) $(A_CFLAGS) -o $@ $^ $(D_LIBS)

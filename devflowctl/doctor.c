@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,9 +21,9 @@
 #include "macro.h"
 #include "pam_devflow/args.h"
 #include "probe.h"
+#include "sshd-config.h"
 
 #define PAM_INCLUDE_DEPTH_MAX 8U
-#define SSHD_INCLUDE_DEPTH_MAX 8U
 /* What the fix texts install: the packaged drop-in (Debian: libpam-devflow's examples). */
 #define SSHD_DROPIN_EXAMPLE "/usr/share/doc/libpam-devflow/examples/50-devflow.conf"
 #define SSHD_DROPIN "/etc/ssh/sshd_config.d/50-devflow.conf"
@@ -683,142 +682,6 @@ static int check_pam(Doctor *d) {
 
 /* ---- sshd ------------------------------------------------------------------------------------------ */
 
-/* The value of one lower-case key in `sshd -T` output, copied into buf; NULL when absent. */
-static const char *sshd_value(const char *text, const char *key, char *buf, size_t size) {
-        size_t k = strlen(key);
-
-        for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-                if (strncasecmp(p, key, k) == 0 && (p[k] == ' ' || p[k] == '\t')) {
-                        const char *v = p + k + strspn(p + k, " \t");
-                        size_t n = strcspn(v, "\n");
-
-                        if (n >= size)
-                                n = size - 1;
-                        memcpy(buf, v, n);
-                        buf[n] = 0;
-                        return buf;
-                }
-        }
-        return NULL;
-}
-
-/* Does every method list of AuthenticationMethods include keyboard-interactive? Sets *some when at
- * least one does. */
-static bool authmethods_all_kbdint(const char *value, bool *some) {
-        _cleanup_free_ char *copy = strdup(value);
-        char *p = copy, *list;
-        bool all = true;
-
-        *some = false;
-        if (!copy)
-                return false;
-        while ((list = next_field(&p))) {
-                bool has = false;
-                char *save = NULL;
-
-                for (char *m = strtok_r(list, ",", &save); m; m = strtok_r(NULL, ",", &save))
-                        if (strncmp(m, "keyboard-interactive", 20) == 0 && (m[20] == 0 || m[20] == ':'))
-                                has = true;
-                if (has)
-                        *some = true;
-                else
-                        all = false;
-        }
-        return all;
-}
-
-/* The first setting of KEYWORD that sshd reads from PATH and its Include files (sshd keeps the first value
- * it reads; lines in Match blocks are conditional and not looked at). Writes "FILE:LINE: text" into buf. */
-static bool sshd_first_setting(const char *path, const char *keyword, unsigned depth, char *buf, size_t size) {
-        _cleanup_(fclosep) FILE *f = NULL;
-        _cleanup_free_ char *line = NULL;
-        size_t allocated = 0;
-        unsigned lineno = 0;
-
-        if (depth > SSHD_INCLUDE_DEPTH_MAX)
-                return false;
-        f = fopen(path, "re");
-        if (!f)
-                return false;
-        while (getline(&line, &allocated, f) >= 0) {
-                char *p = line, *key;
-
-                lineno++;
-                p[strcspn(p, "\r\n")] = 0;
-                p += strspn(p, " \t");
-                if (*p == '#' || !*p)
-                        continue;
-                key = p;
-                p += strcspn(p, " \t=");
-                if (*p)
-                        *p++ = 0;
-                p += strspn(p, " \t=");
-                if (strcasecmp(key, "Match") == 0)
-                        return false;
-                if (strcasecmp(key, "Include") == 0) {
-                        char *pattern, *save = NULL;
-
-                        for (pattern = strtok_r(p, " \t", &save); pattern; pattern = strtok_r(NULL, " \t", &save)) {
-                                _cleanup_free_ char *full = NULL;
-                                glob_t g = {};
-                                bool found = false;
-
-                                /* sshd_config(5): relative Include paths are under /etc/ssh */
-                                if (asprintf(&full, "%s%s", *pattern == '/' ? "" : "/etc/ssh/", pattern) < 0)
-                                        return false;
-                                if (glob(full, 0, NULL, &g) == 0)
-                                        for (size_t i = 0; i < g.gl_pathc && !found; i++)
-                                                found = sshd_first_setting(g.gl_pathv[i], keyword, depth + 1, buf, size);
-                                globfree(&g);
-                                if (found)
-                                        return true;
-                        }
-                        continue;
-                }
-                if (strcasecmp(key, keyword) == 0) {
-                        snprintf(buf, size, "%s:%u: '%s %s'", path, lineno, key, p);
-                        return true;
-                }
-        }
-        return false;
-}
-
-/* sshd -t's complaint 'Disabled method "keyboard-interactive" in AuthenticationMethods list' means an earlier
- * line turned that method off: name the keyword that does. */
-static const char *sshd_keyword_for_method(const char *text) {
-        static const struct {
-                const char *method, *keyword;
-        } table[] = {
-                { "\"keyboard-interactive\"", "KbdInteractiveAuthentication" },
-                { "\"password\"",             "PasswordAuthentication" },
-                { "\"publickey\"",            "PubkeyAuthentication" },
-        };
-
-        if (!strstr(text, "Disabled method"))
-                return NULL;
-        for (size_t i = 0; i < ELEMENTSOF(table); i++)
-                if (strstr(text, table[i].method))
-                        return table[i].keyword;
-        return NULL;
-}
-
-/* Does any AuthenticationMethods list allow a password login ("any" does when PasswordAuthentication is on)? */
-static bool authmethods_allow_password(const char *value) {
-        _cleanup_free_ char *copy = strdup(value);
-        char *p = copy, *list;
-
-        if (!copy || strcasecmp(value, "any") == 0)
-                return true;
-        while ((list = next_field(&p))) {
-                char *save = NULL;
-
-                for (char *m = strtok_r(list, ",", &save); m; m = strtok_r(NULL, ",", &save))
-                        if (streq(m, "password"))
-                                return true;
-        }
-        return false;
-}
-
 /* Runs sshd with the given flag (-t or -T) on the configuration doctor checks. */
 static int run_sshd(Doctor *d, const char *flag, char **ret_output) {
         const char *sshd = d->o->sshd ?: DOCTOR_DEFAULT_SSHD;
@@ -846,8 +709,8 @@ static void report_sshd_test(Doctor *d, const char *out, int r) {
                         first_line(p, quote, sizeof quote);
                         break;
                 }
-        keyword = r >= 0 ? sshd_keyword_for_method(out) : NULL;
-        if (keyword && sshd_first_setting(config, keyword, 0, earlier, sizeof earlier))
+        keyword = r >= 0 ? sshd_keyword_for_disabled_method(out) : NULL;
+        if (keyword && sshd_config_first_setting(config, keyword, earlier, sizeof earlier))
                 add_finding(d, SEVERITY_ERROR, "sshd.test",
                             "Put the settings in a drop-in, which Debian's sshd_config reads before its own lines, "
                             "delete the lines added at the end of sshd_config, then check: " FIX_SSHD_DROPIN,
@@ -895,7 +758,7 @@ static int check_sshd(Doctor *d) {
                 return 0;
         }
 
-        if (sshd_value(out, "usepam", v, sizeof v) && strcasecmp(v, "yes") != 0)
+        if (sshd_config_value(out, "usepam", v, sizeof v) && strcasecmp(v, "yes") != 0)
                 add_finding(d, bad, "sshd.use_pam", FIX_SSHD_DROPIN,
                             "sshd: UsePAM is '%s': sshd never runs the PAM stack, so pam_devflow is never asked.", v);
         else {
@@ -903,8 +766,8 @@ static int check_sshd(Doctor *d) {
                 add_finding(d, SEVERITY_OK, "sshd.use_pam", NULL, "sshd: UsePAM is on.");
         }
 
-        if (sshd_value(out, "kbdinteractiveauthentication", v, sizeof v) ||
-            sshd_value(out, "challengeresponseauthentication", v, sizeof v)) {
+        if (sshd_config_value(out, "kbdinteractiveauthentication", v, sizeof v) ||
+            sshd_config_value(out, "challengeresponseauthentication", v, sizeof v)) {
                 if (strcasecmp(v, "yes") != 0)
                         add_finding(d, bad, "sshd.kbd_interactive", FIX_SSHD_DROPIN,
                                     "sshd: KbdInteractiveAuthentication is '%s': the device flow's prompt "
@@ -914,7 +777,7 @@ static int check_sshd(Doctor *d) {
                                     "sshd: KbdInteractiveAuthentication is on.");
         }
 
-        if (sshd_value(out, "authenticationmethods", v, sizeof v)) {
+        if (sshd_config_value(out, "authenticationmethods", v, sizeof v)) {
                 bool some;
 
                 if (strcasecmp(v, "any") == 0)
@@ -922,7 +785,7 @@ static int check_sshd(Doctor *d) {
                                     "To require the device flow after a public key: " FIX_SSHD_DROPIN,
                                     "sshd: AuthenticationMethods is 'any': a public key alone logs in without the "
                                     "device flow.");
-                else if (authmethods_all_kbdint(v, &some))
+                else if (sshd_methods_all_kbdint(v, &some))
                         add_finding(d, SEVERITY_OK, "sshd.authentication_methods", NULL,
                                     "sshd: every AuthenticationMethods list requires keyboard-interactive.");
                 else if (some)
@@ -939,12 +802,12 @@ static int check_sshd(Doctor *d) {
 
         /* With UsePAM, sshd checks passwords through the same PAM auth stack: there pam_devflow starts a
          * flow whose code no one sees, and the attempt waits until the module's timeout. */
-        if (d->sshd_uses_devflow && use_pam && sshd_value(out, "passwordauthentication", v, sizeof v) &&
+        if (d->sshd_uses_devflow && use_pam && sshd_config_value(out, "passwordauthentication", v, sizeof v) &&
             strcasecmp(v, "yes") == 0) {
                 char methods[256];
 
-                if (!sshd_value(out, "authenticationmethods", methods, sizeof methods) ||
-                    authmethods_allow_password(methods))
+                if (!sshd_config_value(out, "authenticationmethods", methods, sizeof methods) ||
+                    sshd_methods_allow_password(methods))
                         add_finding(d, SEVERITY_ERROR, "sshd.password",
                                     "Turn password logins off (the drop-in sets 'PasswordAuthentication no'): "
                                     FIX_SSHD_DROPIN,
@@ -960,7 +823,7 @@ static int check_sshd(Doctor *d) {
         } else if (d->sshd_uses_devflow)
                 add_finding(d, SEVERITY_OK, "sshd.password", NULL, "sshd: PasswordAuthentication is off.");
 
-        if (sshd_value(out, "logingracetime", v, sizeof v)) {
+        if (sshd_config_value(out, "logingracetime", v, sizeof v)) {
                 char *end;
                 unsigned long grace;
 
