@@ -668,11 +668,13 @@ static int check_pam(Doctor *d) {
                             includers ? "; here: " : "", strempty(includers), includers ? "" : "");
         if (!any)
                 add_finding(d, SEVERITY_WARNING, "pam.missing",
-                            "Add 'auth required pam_devflow.so' to /etc/pam.d/sshd (see pam_devflow(8)).",
+                            "For SSH logins, replace '@include common-auth' in /etc/pam.d/sshd with 'auth required "
+                            "pam_devflow.so' (example: /usr/share/doc/libpam-devflow/examples/sshd-devflow).",
                             "pam_devflow is in no PAM stack under %s.", pam_dir(d));
         else if (!d->sshd_uses_devflow)
                 add_finding(d, SEVERITY_WARNING, "pam.sshd",
-                            "For SSH logins, add 'auth required pam_devflow.so' to %s/sshd.",
+                            "For SSH logins, replace '@include common-auth' in /etc/pam.d/sshd with 'auth required "
+                            "pam_devflow.so' (example: /usr/share/doc/libpam-devflow/examples/sshd-devflow).",
                             "pam_devflow is not in sshd's auth stack (%s/sshd).", pam_dir(d));
         else
                 add_finding(d, SEVERITY_OK, "pam.sshd", NULL,
