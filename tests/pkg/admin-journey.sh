@@ -10,7 +10,8 @@
 # machine, and only when told so:   ADMIN_JOURNEY=1 bash tests/pkg/admin-journey.sh
 # On a pristine Debian 12 (from a clone of the checkout):
 #   ../shared/fresh-debian.sh --only none --cmd 'env ADMIN_JOURNEY=1 bash tests/pkg/admin-journey.sh'
-# (fresh-debian.sh runs the command under timeout(1), hence env)
+# (fresh-debian.sh runs the command under timeout(1), hence env). The approval is scripted at the project's
+# test IdP (tests/idp/fake-idp.js, Node standard library only), which runs on Debian 12's nodejs 18.
 . "$(dirname "$0")/../lib.sh"
 
 if [ "${ADMIN_JOURNEY:-}" != 1 ]; then
@@ -155,7 +156,9 @@ check "sshd listens" wait_for 10 grep -q "Server listening on 127.0.0.1 port $PO
 
 SSH=(ssh -F /dev/null -p "$PORT" -i "$TEST_DIR/alice_key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
      -o IdentitiesOnly=yes -o LogLevel=ERROR)
-export J_APPROVE="source '$TOP/tests/idp/idp.sh'; idp_approve '' '{\"preferred_username\":\"alice\"}'"
+# idp.sh resets IDP_* when sourced: the approver sets them after.
+export J_APPROVE="source '$TOP/tests/idp/idp.sh'; IDP_URL='$IDP_URL' IDP_CA='$IDP_CA' IDP_DIR='$IDP_DIR';
+        idp_approve '' '{\"preferred_username\":\"alice\"}'"
 cat >"$TEST_DIR/login.exp" <<'EXP'
 set timeout 60
 spawn {*}$argv
@@ -175,7 +178,7 @@ expect {
 EXP
 t0=$SECONDS
 step "ssh alice@host: public key, then the device flow approved at the IdP, then a shell" \
-        env IDP_URL="$IDP_URL" IDP_CA="$IDP_CA" IDP_DIR="$IDP_DIR" expect "$TEST_DIR/login.exp" \
+        expect "$TEST_DIR/login.exp" \
         "${SSH[@]}" alice@127.0.0.1 'echo JOURNEY-USER=$(id -un)' || { cat "$LOG/sshd.log" | tail -20; }
 echo "  login took $((SECONDS - t0)) s"
 jcheck "the code was shown with host and source" "$STEP_LOG" grep -q 'from 127.0.0.1' "$STEP_LOG"
@@ -203,7 +206,7 @@ check "without journal and terminal, the daemon's stderr is not where its log go
 kill "$J_SSHD_PID" 2>/dev/null; wait "$J_SSHD_PID" 2>/dev/null; J_SSHD_PID=
 apt-get remove -y libpam-devflow devflowd >"$LOG/remove.log" 2>&1
 check "apt-get remove" test $? -eq 0
-jcheck "removal warns, naming /etc/pam.d/sshd" "$LOG/remove.log" grep -qE '^WARNING: +/etc/pam.d/sshd$' "$LOG/remove.log"
+jcheck "removal warns, naming /etc/pam.d/sshd" "$LOG/remove.log" grep -qE '^WARNING: +/etc/pam.d/sshd[[:space:]]*$' "$LOG/remove.log"
 check "removal does not warn about a non-empty security directory" bash -c "! grep -qi 'not empty' '$LOG/remove.log'"
 check "the daemon (pid ${DAEMON:-none}) is gone after remove" bash -c "[ -n '$DAEMON' ] && ! kill -0 '$DAEMON' 2>/dev/null"
 check "no devflowd left on the bus" bash -c "dbus-send --system --print-reply --dest=org.freedesktop.DBus / \
