@@ -214,6 +214,7 @@ daemon_gone() {
         ! kill -0 "$DAEMON" 2>/dev/null || grep -q '^State:[[:space:]]*Z' "/proc/$DAEMON/status" 2>/dev/null
 }
 grep '^State:' "/proc/$DAEMON/status" >"$LOG/daemon-state.txt" 2>&1
+echo "  daemon right after remove: $(grep -s '^State:' "/proc/$DAEMON/status" || echo 'no such process')"
 jcheck "the daemon (pid ${DAEMON:-none}) is gone after remove" "$LOG/daemon-state.txt" wait_for 15 daemon_gone
 check "no devflowd left on the bus" bash -c "dbus-send --system --print-reply --dest=org.freedesktop.DBus / \
         org.freedesktop.DBus.NameHasOwner string:net.devflow.Devflow1 | grep -q 'boolean false'"
