@@ -15,9 +15,11 @@ PKG_CONFIG ?= pkg-config
 once = $(eval $1 := $$(shell $2))$($1)
 
 MULTIARCH = $(call once,MULTIARCH,dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch 2>/dev/null)
-# The PAM module directory: what libpam's pkg-config says, else /lib/<multiarch>/security.
+# The PAM module directory: <libdir>/security of libpam's pkg-config (Debian 12: /lib/<multiarch>/security,
+# where libpam itself looks and ships its modules), else /lib/<multiarch>/security. PREFIX does not move it:
+# libpam only loads modules from its own directory.
 PAM_LIBDIR = $(call once,PAM_LIBDIR,$(PKG_CONFIG) --variable=libdir pam 2>/dev/null)
-PAMDIR ?= $(if $(PAM_LIBDIR),$(patsubst /lib/%,$(PREFIX)/lib/%,$(PAM_LIBDIR))/security,$(PREFIX)/lib/$(MULTIARCH)/security)
+PAMDIR ?= $(if $(PAM_LIBDIR),$(PAM_LIBDIR),/lib/$(MULTIARCH))/security
 LIBEXECDIR ?= $(PREFIX)/libexec
 SBINDIR ?= $(PREFIX)/sbin
 BINDIR ?= $(PREFIX)/bin
@@ -55,6 +57,9 @@ MODULE_LIB_SRCS := $(filter-out pam_devflow/pam_devflow.c,$(MODULE_SRCS))
 CTL_SRCS := $(wildcard devflowctl/*.c)
 HEADERS := $(wildcard common/*.h devflowd/*.h pam_devflow/*.h devflowctl/*.h tests/unit/*.h)
 
+# devflowctl's units without main() or bus calls, for unit tests (test-sshd-config.c …).
+CTL_LIB_SRCS := $(filter-out devflowctl/devflowctl.c devflowctl/doctor.c,$(CTL_SRCS))
+
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/%,$(UNIT_SRCS))
 TOOL_SRCS := $(wildcard tests/tools/*.c)
@@ -77,8 +82,12 @@ build/rel/%.o: %.c $(HEADERS)
 devflowd/devflowd: $(patsubst %.c,build/rel/%.o,$(DAEMON_SRCS) $(COMMON_SRCS))
 	$(CC) $(D_CFLAGS) -pie $(HARDEN_LD) -o $@ $^ $(D_LIBS)
 
-devflowctl/devflowctl: $(patsubst %.c,build/rel/%.o,$(CTL_SRCS) $(COMMON_SRCS) pam_devflow/qr.c)
-	$(CC) $(M_CFLAGS) -pie $(HARDEN_LD) -o $@ $^ $(M_LIBS)
+# devflowctl links the module's own argument parser (doctor judges pam_devflow lines with it) and QR code,
+# and the daemon's configuration parser (doctor probes the IdP that configuration names).
+CTL_MODULE_SRCS := pam_devflow/args.c pam_devflow/qr.c
+CTL_DAEMON_SRCS := devflowd/config.c devflowd/log.c devflowd/netaddr.c devflowd/secure-file.c
+devflowctl/devflowctl: $(patsubst %.c,build/rel/%.o,$(CTL_SRCS) $(COMMON_SRCS) $(CTL_MODULE_SRCS) $(CTL_DAEMON_SRCS))
+	$(CC) $(M_CFLAGS) -pie $(HARDEN_LD) -o $@ $^ $(M_LIBS) $(CURL_LIBS)
 
 pam_devflow/pam_devflow.so: $(patsubst %.c,build/rel/%.o,$(MODULE_SRCS) $(COMMON_SRCS)) pam_devflow/pam_devflow.map
 	$(CC) $(M_CFLAGS) -shared $(HARDEN_LD) -Wl,--version-script=pam_devflow/pam_devflow.map \
@@ -95,8 +104,12 @@ build/asan/libdevflowd.a: $(patsubst %.c,build/asan/obj/%.o,$(DAEMON_LIB_SRCS) $
 build/asan/libmodule.a: $(patsubst %.c,build/asan/obj/%.o,$(MODULE_LIB_SRCS))
 	@rm -f $@; $(if $^,ar rcs $@ $^,ar rcs $@)
 
-build/asan/test-%: tests/unit/test-%.c build/asan/libdevflowd.a build/asan/libmodule.a $(HEADERS)
-	$(CC) $(A_CFLAGS) -Itests/unit -Idevflowd -Ipam_devflow -o $@ $< build/asan/libmodule.a build/asan/libdevflowd.a $(A_LIBS)
+build/asan/libctl.a: $(patsubst %.c,build/asan/obj/%.o,$(CTL_LIB_SRCS))
+	@rm -f $@; $(if $^,ar rcs $@ $^,ar rcs $@)
+
+build/asan/test-%: tests/unit/test-%.c build/asan/libctl.a build/asan/libdevflowd.a build/asan/libmodule.a $(HEADERS)
+	$(CC) $(A_CFLAGS) -Itests/unit -Idevflowd -Ipam_devflow -Idevflowctl -o $@ $< build/asan/libctl.a build/asan/libmodule.a \
+		build/asan/libdevflowd.a $(A_LIBS)
 
 build/asan/devflowd: $(patsubst %.c,build/asan/obj/%.o,$(DAEMON_SRCS) $(COMMON_SRCS))
 	$(CC) $(A_CFLAGS) -o $@ $^ $(D_LIBS)
@@ -165,6 +178,7 @@ install: all
 	install -Dm0600 conf/devflowd.conf $(DESTDIR)$(SYSCONFDIR)/devflow/devflowd.conf
 	install -d -m0755 $(DESTDIR)$(SYSCONFDIR)/devflow/devflowd.conf.d
 	for f in conf/pam.d/*; do install -Dm0644 $$f $(DESTDIR)$(DATADIR)/doc/pam-devflow/examples/pam.d/$${f##*/}; done
+	install -Dm0644 conf/sshd_config.d/50-devflow.conf $(DESTDIR)$(DATADIR)/doc/pam-devflow/examples/sshd_config.d/50-devflow.conf
 	$(if $(wildcard conf/pam-configs/*),install -Dm0644 conf/pam-configs/devflow $(DESTDIR)$(DATADIR)/pam-configs/devflow)
 	for m in man/*.[0-9]; do s=$${m##*.}; install -Dm0644 $$m $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 

@@ -18,7 +18,9 @@
  *       uid 0 for any user, any other uid for its own account only.
  *       context keys (all optional, type s): "rhost", "service", "tty", and "poll": "background" (default:
  *       the daemon polls at the IdP's interval) or "on-demand" (prompt=enter: it polls only when Poll() asks,
- *       so the Enter after approval gets an answer one round trip later). Other keys are ignored.
+ *       so the Enter after approval gets an answer one round trip later), and "explain": "yes" (root callers
+ *       only, devflowctl test-login: Wait()'s message names the claims that decided, or the rule that
+ *       refused). Other keys are ignored.
  *       From a non-root caller rhost and service are claims: the flow is recorded with rhost
  *       "local:uid=N" and service "local:SERVICE".
  *       expires_usec is CLOCK_REALTIME in µs; verification_uri_complete may be "".
@@ -42,6 +44,7 @@
 
 #define DEVFLOW_ERROR_PREFIX            "net.devflow.Devflow1.Error."
 #define DEVFLOW_ERROR_DENIED            DEVFLOW_ERROR_PREFIX "Denied"           /* IdP access_denied, or the rules refused */
+#define DEVFLOW_ERROR_WRONG_USER        DEVFLOW_ERROR_PREFIX "WrongUser"        /* the approving identity maps to another account */
 #define DEVFLOW_ERROR_EXPIRED           DEVFLOW_ERROR_PREFIX "Expired"          /* the code expired before approval */
 #define DEVFLOW_ERROR_CANCELLED         DEVFLOW_ERROR_PREFIX "Cancelled"
 #define DEVFLOW_ERROR_IDP_UNAVAILABLE   DEVFLOW_ERROR_PREFIX "IdpUnavailable"   /* network, TLS, 5xx, timeout */

@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # make deb: builds the binary packages with dpkg-buildpackage in a temporary copy of the tree (the
 # work tree stays clean), collects the .deb files in build/deb/ and runs lintian (errors fail).
+# Like make check, it first installs what it needs (tests/deps.sh: compiler, dpkg-dev, debhelper,
+# fakeroot, lintian and the -dev packages of debian/control's Build-Depends).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 
-for tool in dpkg-buildpackage dpkg-architecture; do
-        command -v "$tool" >/dev/null || { echo "deb: $tool is missing (apt-get install dpkg-dev debhelper)" >&2; exit 1; }
+if [ "$(id -u)" -eq 0 ]; then
+        bash tests/deps.sh
+fi
+for tool in make dpkg-buildpackage dpkg-architecture dh fakeroot; do
+        command -v "$tool" >/dev/null || {
+                echo "deb: $tool is missing: run 'bash tests/deps.sh' as root (or apt-get install make dpkg-dev debhelper fakeroot)" >&2
+                exit 1
+        }
 done
 
 version=$(dpkg-parsechangelog -l debian/changelog -S Version)
@@ -40,6 +48,9 @@ mkdir -p build/deb
 rm -f build/deb/*.deb build/deb/*.changes build/deb/*.buildinfo
 cp "$tmp"/*.deb "$tmp"/*.changes "$tmp"/*.buildinfo build/deb/
 ls -l build/deb/*.deb
+arch=$(dpkg-architecture -qDEB_HOST_ARCH)
+echo "deb: install with (the -dbgsym packages are not needed):"
+echo "    apt-get install ./build/deb/libpam-devflow_${version}_$arch.deb ./build/deb/devflowd_${version}_$arch.deb"
 
 if command -v lintian >/dev/null; then
         echo "deb: lintian"

@@ -122,6 +122,8 @@ static const char *short_error_name(const char *name) {
 int report_bus_error(const char *what, const sd_bus_error *e, int r, bool json) {
         bool no_daemon = bus_error_is_no_daemon(e, r);
         bool set = e && sd_bus_error_is_set(e);
+        bool not_permitted = set && (sd_bus_error_has_name(e, DEVFLOW_ERROR_NOT_PERMITTED) ||
+                                     sd_bus_error_has_name(e, SD_BUS_ERROR_ACCESS_DENIED));
         const char *name = set ? e->name : NULL;
         const char *message = set && e->message ? e->message : strerror(r < 0 ? -r : r);
 
@@ -137,8 +139,7 @@ int report_bus_error(const char *what, const sd_bus_error *e, int r, bool json) 
                 fprintf(stderr, "devflowctl: %s: devflowd is not reachable on the system bus (", what);
                 print_sanitized(stderr, message);
                 fputs(").\n", stderr);
-        } else if (set && (sd_bus_error_has_name(e, DEVFLOW_ERROR_NOT_PERMITTED) ||
-                           sd_bus_error_has_name(e, SD_BUS_ERROR_ACCESS_DENIED))) {
+        } else if (not_permitted) {
                 fprintf(stderr, "devflowctl: %s: not permitted: ", what);
                 print_sanitized(stderr, message);
                 fputs(" (run devflowctl as root)\n", stderr);
@@ -152,7 +153,7 @@ int report_bus_error(const char *what, const sd_bus_error *e, int r, bool json) 
                 }
                 fputc('\n', stderr);
         }
-        return no_daemon ? EXIT_NO_DAEMON : EXIT_FAILURE_;
+        return no_daemon ? EXIT_NO_DAEMON : not_permitted ? EXIT_NOT_PERMITTED : EXIT_FAILURE_;
 }
 
 int ctl_bus_open(sd_bus **ret, bool json) {

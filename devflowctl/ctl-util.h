@@ -20,6 +20,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 #define EXIT_FAILURE_   1       /* failure, refused, or doctor found errors */
 #define EXIT_USAGE      2
 #define EXIT_NO_DAEMON  3
+#define EXIT_NOT_PERMITTED 4    /* the daemon said NotPermitted, or doctor not run as root */
 
 /* Writes s as a JSON string literal (quotes included); NULL is written as null. */
 void json_print_string(FILE *f, const char *s);
@@ -35,7 +36,8 @@ char *format_timespan(char *buf, size_t size, uint64_t usec);
 bool bus_error_is_no_daemon(const sd_bus_error *e, int r);
 
 /* Prints the failure of a bus call (text or JSON on stdout / stderr) and returns the exit code for it:
- * EXIT_NO_DAEMON when the daemon is not reachable, else EXIT_FAILURE_. */
+ * EXIT_NO_DAEMON when the daemon is not reachable, EXIT_NOT_PERMITTED when the caller may not do this,
+ * else EXIT_FAILURE_. */
 int report_bus_error(const char *what, const sd_bus_error *e, int r, bool json);
 
 /* Opens the system bus (DBUS_SYSTEM_BUS_ADDRESS honoured). On failure prints why and returns -errno. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* devflowctl: the administrator's command line over devflowd's bus API (common/devflow-bus.h).
  * status, flows, cancel ID, test-login USER, doctor. Exit codes: 0 ok, 1 failure/refused/errors found,
- * 2 usage, 3 daemon not reachable. --json: one JSON document on stdout (test-login: one per line). */
+ * 2 usage, 3 daemon not reachable, 4 not permitted (run as root). --json: one JSON document on stdout (test-login: one per line). */
 
 #include <errno.h>
 #include <getopt.h>
@@ -60,7 +60,8 @@ static void help(void) {
                "     --sshd=PATH         doctor: the sshd binary (default /usr/sbin/sshd)\n"
                "     --config=FILE       doctor: devflowd's configuration (default %s)\n"
                "     --devflowd=PATH     doctor: the daemon binary for --check-config (default %s)\n\n"
-               "Exit status: 0 ok, 1 failure or refusal (doctor: errors found), 2 usage, 3 daemon not reachable.\n",
+               "Exit status: 0 ok, 1 failure or refusal (doctor: errors found), 2 usage, 3 daemon not reachable,\n"
+               "4 not permitted (run as root).\n",
                DOCTOR_DEFAULT_CONFIG, DOCTOR_DEFAULT_DEVFLOWD);
 }
 
@@ -70,6 +71,7 @@ typedef struct Status {
         const char *version;
         const char *issuer;
         int idp_reachable;      /* -1 unknown */
+        uint64_t idp_last_request_age;  /* USEC_INFINITY: no request yet */
         uint64_t discovery_age;
         uint64_t jwks_age;
         uint32_t active;
@@ -81,6 +83,7 @@ typedef struct Status {
 static int read_status(sd_bus_message *reply, Status *ret) {
         Status s = {
                 .idp_reachable = -1,
+                .idp_last_request_age = USEC_INFINITY,
                 .discovery_age = USEC_INFINITY,
                 .jwks_age = USEC_INFINITY,
         };
@@ -115,6 +118,8 @@ static int read_status(sd_bus_message *reply, Status *ret) {
                         s.idp_reachable = !!b;
                 } else if (streq(contents, "u") && streq(key, "ActiveFlows"))
                         r = sd_bus_message_read(reply, "v", "u", &s.active);
+                else if (streq(contents, "t") && streq(key, "IdpLastRequestAgeUSec"))
+                        r = sd_bus_message_read(reply, "v", "t", &s.idp_last_request_age);
                 else if (streq(contents, "t") && streq(key, "DiscoveryAgeUSec"))
                         r = sd_bus_message_read(reply, "v", "t", &s.discovery_age);
                 else if (streq(contents, "t") && streq(key, "JwksAgeUSec"))
@@ -136,6 +141,9 @@ static int read_status(sd_bus_message *reply, Status *ret) {
         r = sd_bus_message_exit_container(reply);
         if (r < 0)
                 return r;
+        /* Reachability is what the last request found, and means nothing before there was one. */
+        if (s.idp_last_request_age == USEC_INFINITY)
+                s.idp_reachable = -1;
         *ret = s;
         return 0;
 }
@@ -150,7 +158,8 @@ static void json_print_usec(FILE *f, uint64_t usec) {
 static int verb_status(sd_bus *bus) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        char a[64], b[64], c[64];
+        char a[64], b[64], c[64], l[64];
+        const char *never;
         Status s;
         int r;
 
@@ -170,6 +179,8 @@ static int verb_status(sd_bus *bus) {
                 fputs(",\"issuer\":", stdout);
                 json_print_string(stdout, s.issuer);
                 printf(",\"idp_reachable\":%s", s.idp_reachable < 0 ? "null" : s.idp_reachable ? "true" : "false");
+                fputs(",\"idp_last_request_age_usec\":", stdout);
+                json_print_usec(stdout, s.idp_last_request_age);
                 fputs(",\"discovery_age_usec\":", stdout);
                 json_print_usec(stdout, s.discovery_age);
                 fputs(",\"jwks_age_usec\":", stdout);
@@ -184,10 +195,17 @@ static int verb_status(sd_bus *bus) {
         print_sanitized(stdout, strna(s.version));
         fputs("\n        Issuer: ", stdout);
         print_sanitized(stdout, strna(s.issuer));
-        printf("\n IdP reachable: %s\n", s.idp_reachable < 0 ? "unknown" : s.idp_reachable ? "yes" : "NO");
-        printf(" Discovery age: %s\n", s.discovery_age == USEC_INFINITY ? "never fetched" :
+        if (s.idp_reachable < 0)
+                puts("\n IdP reachable: unknown (no request sent yet)");
+        else
+                printf("\n IdP reachable: %s (last request %s ago %s)\n", s.idp_reachable ? "yes" : "NO",
+                       format_timespan(l, sizeof l, s.idp_last_request_age),
+                       s.idp_reachable ? "got an answer" : "got none");
+        /* A daemon that has not tried yet has not failed to fetch anything. */
+        never = s.idp_last_request_age == USEC_INFINITY ? "not fetched yet" : "never fetched";
+        printf(" Discovery age: %s\n", s.discovery_age == USEC_INFINITY ? never :
                                        format_timespan(a, sizeof a, s.discovery_age));
-        printf("      JWKS age: %s\n", s.jwks_age == USEC_INFINITY ? "never fetched" :
+        printf("      JWKS age: %s\n", s.jwks_age == USEC_INFINITY ? never :
                                        format_timespan(b, sizeof b, s.jwks_age));
         printf("  Active flows: %" PRIu32 "\n", s.active);
         printf(" Flows started: %" PRIu64 "\n", s.started);
@@ -396,11 +414,13 @@ static int on_wait_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
         } else if (allowed) {
                 fputs("Allowed as ", stdout);
                 print_sanitized(stdout, local_user);
-                if (!empty_or_null(message)) {
-                        fputs(": ", stdout);
-                        print_sanitized(stdout, message);
-                }
                 fputc('\n', stdout);
+                /* For root the daemon names the claims that decided (context "explain"). */
+                if (!empty_or_null(message)) {
+                        fputs("Decided by: ", stdout);
+                        print_sanitized(stdout, message);
+                        fputc('\n', stdout);
+                }
         } else {
                 fputs("Refused: ", stdout);
                 print_sanitized(stdout, empty_or_null(message) ? "(no reason given)" : message);
@@ -520,10 +540,13 @@ static int verb_test_login(sd_bus *bus, const char *user) {
         r = sd_bus_message_append(m, "s", user);
         if (r < 0)
                 goto fail;
+        /* Root is told which claims decided ("explain"); the daemon ignores the key for anyone else. */
         if (arg_rhost)
-                r = sd_bus_message_append(m, "a{sv}", 2, "service", "s", "devflowctl", "rhost", "s", arg_rhost);
+                r = sd_bus_message_append(m, "a{sv}", 3, "service", "s", "devflowctl", "rhost", "s", arg_rhost,
+                                          "explain", "s", geteuid() == 0 ? "yes" : "no");
         else
-                r = sd_bus_message_append(m, "a{sv}", 1, "service", "s", "devflowctl");
+                r = sd_bus_message_append(m, "a{sv}", 2, "service", "s", "devflowctl",
+                                          "explain", "s", geteuid() == 0 ? "yes" : "no");
         if (r < 0)
                 goto fail;
         /* The daemon answers once the IdP gave a code: allow for a slow IdP. */

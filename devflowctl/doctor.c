@@ -19,8 +19,15 @@
 #include "devflow-bus.h"
 #include "doctor.h"
 #include "macro.h"
+#include "pam_devflow/args.h"
+#include "probe.h"
+#include "sshd-config.h"
 
 #define PAM_INCLUDE_DEPTH_MAX 8U
+/* What the fix texts install: the packaged drop-in (Debian: libpam-devflow's examples). */
+#define SSHD_DROPIN_EXAMPLE "/usr/share/doc/libpam-devflow/examples/50-devflow.conf"
+#define SSHD_DROPIN "/etc/ssh/sshd_config.d/50-devflow.conf"
+#define FIX_SSHD_DROPIN "install -m 0644 " SSHD_DROPIN_EXAMPLE " " SSHD_DROPIN " && sshd -t && systemctl reload ssh"
 #define COMMAND_OUTPUT_MAX (256U * 1024U)
 
 typedef enum Severity {
@@ -68,7 +75,8 @@ typedef struct Doctor {
         bool sshd_uses_devflow;
         char **reported;                /* "file:line" of pam_devflow lines already judged */
         size_t n_reported;
-        unsigned sshd_timeout_sec;      /* the longest timeout= of pam_devflow in sshd's stack */
+        unsigned sshd_timeout_sec;      /* the longest timeout of pam_devflow in sshd's stack, as the module
+                                         * reads its arguments (an ignored timeout= leaves the default) */
 } Doctor;
 
 static const char *pam_dir(const Doctor *d) {
@@ -368,25 +376,44 @@ static bool is_module(const PamLine *l, const char *name) {
                (base[strlen(name)] == 0 || streq(base + strlen(name), ".so"));
 }
 
-/* timeout= from a pam_devflow line, or the default. */
-static unsigned devflow_timeout(const PamLine *l) {
+/* The arguments of a pam_devflow line as the module itself reads them (pam_devflow/args.c). Every
+ * argument it ignores is an error: the line does not do what it says. */
+typedef struct ArgsCheck {
+        Doctor *d;
+        const char *where;
+} ArgsCheck;
+
+static void on_ignored_arg(void *userdata, const char *arg, const char *reason) {
+        ArgsCheck *c = userdata;
+
+        add_finding(c->d, SEVERITY_ERROR, "pam.args",
+                    "Correct or remove the argument on that line; pam_devflow(8) lists them: qr=auto|ascii|utf8|off "
+                    "prompt=enter|none timeout=10..3600 debug.",
+                    "%s: pam_devflow ignores '%s' (%s), so the line does not do what it says.", c->where, arg, reason);
+}
+
+static int devflow_args(Doctor *d, const PamLine *l, const char *where, bool report, Args *ret) {
         _cleanup_free_ char *copy = strdup(l->args);
+        _cleanup_free_ const char **argv = NULL;
+        ArgsCheck c = { .d = d, .where = where };
         char *p = copy, *t;
+        int argc = 0;
 
         if (!copy)
-                return DOCTOR_DEFAULT_TIMEOUT_SEC;
+                return -ENOMEM;
+        argv = calloc(strlen(l->args) / 2 + 2, sizeof *argv);
+        if (!argv)
+                return -ENOMEM;
+        /* Linux-PAM splits arguments on blanks; "[...]" keeps blanks inside one argument. */
         while ((t = next_field(&p))) {
-                char *end;
-                unsigned long v;
-
-                if (strncmp(t, "timeout=", 8) != 0)
-                        continue;
-                errno = 0;
-                v = strtoul(t + 8, &end, 10);
-                if (errno == 0 && end != t + 8 && *end == 0 && v > 0 && v <= 3600)
-                        return (unsigned) v;
+                if (*t == '[' && t[strlen(t) - 1] == ']') {
+                        t[strlen(t) - 1] = 0;
+                        t++;
+                }
+                argv[argc++] = t;
         }
-        return DOCTOR_DEFAULT_TIMEOUT_SEC;
+        (void) args_parse(argc, argv, report ? on_ignored_arg : NULL, &c, ret);
+        return 0;
 }
 
 /* A control that lets the stack go on and succeed when pam_devflow fails. */
@@ -397,6 +424,13 @@ static bool control_ignores_failure(const char *control) {
                 /* [success=done default=ignore] and the like: a failure that is ignored or skips lines */
                 return strstr(control, "default=ignore") || strstr(control, "auth_err=ignore");
         return false;
+}
+
+/* A control under which success ends the stack at once: what follows is never asked. */
+static bool control_ends_on_success(const char *control) {
+        if (streq(control, "sufficient"))
+                return true;
+        return *control == '[' && (strstr(control, "success=done") || strstr(control, "success=end"));
 }
 
 /* Lines that decide nothing (pam_permit always succeeds; optional modules do not count when
@@ -437,18 +471,41 @@ static int check_service_stack(Doctor *d, const char *service, const PamStack *s
                 bool required_before = false, deciding_after = false, permit_after = false;
                 char where[512];
 
+                bool first_time, common_after = false;
+                Args args;
+                int r;
+
                 if (!is_devflow_module(l->module))
                         continue;
                 snprintf(where, sizeof where, "%s/%s:%u", pam_dir(d), l->file, l->line);
+                /* A line in common-auth is judged once, with the first service that includes it. */
+                first_time = !already_reported(d, where);
 
+                r = devflow_args(d, l, where, first_time, &args);
+                if (r < 0)
+                        return r;
                 if (streq(service, "sshd")) {
                         d->sshd_uses_devflow = true;
-                        d->sshd_timeout_sec = MAX(d->sshd_timeout_sec, devflow_timeout(l));
+                        d->sshd_timeout_sec = MAX(d->sshd_timeout_sec, args.timeout_sec);
+
+                        /* README and pam_devflow(8) say: replace "@include common-auth" by pam_devflow. Left
+                         * after it, it asks for the password after the approval (or instead, on failure). */
+                        for (size_t j = i + 1; j < s->n && !common_after; j++)
+                                common_after = streq(s->lines[j].file, "common-auth") && !streq(l->file, "common-auth");
+                        if (common_after) {
+                                _cleanup_free_ char *fix = NULL;
+
+                                if (asprintf(&fix, "Delete the '@include common-auth' line after pam_devflow in %s/sshd "
+                                             "(see /usr/share/doc/libpam-devflow/examples/sshd-devflow).",
+                                             pam_dir(d)) < 0)
+                                        return -ENOMEM;
+                                add_finding(d, SEVERITY_WARNING, "pam.common_after", fix,
+                                            "%s: '@include common-auth' still follows pam_devflow in sshd's stack: the "
+                                            "password is asked for after the approval, or instead of it when the "
+                                            "device flow fails.", where);
+                        }
                 }
-                if (!control_ignores_failure(l->control))
-                        continue;
-                /* A line in common-auth is judged once, with the first service that includes it. */
-                if (already_reported(d, where))
+                if (!control_ignores_failure(l->control) || !first_time)
                         continue;
 
                 for (size_t j = 0; j < i; j++)
@@ -568,17 +625,32 @@ static int check_pam(Doctor *d) {
 
         if (d->sshd_uses_devflow) {
                 _cleanup_(pam_stack_done) PamStack acct = {};
-                bool checks = false;
+                bool checks = false, permissive = false;
 
                 /* pam_devflow only authenticates: a locked or expired account is refused by the account
                  * stack (pam_unix), so one made only of pam_permit lets such accounts in. */
                 r = pam_stack_read(pam_dir(d), "sshd", "account", 0, &acct);
                 if (r == -ENOMEM)
                         return r;
-                for (size_t j = 0; j < acct.n; j++)
-                        if (!line_is_permissive(acct.lines + j))
+                for (size_t j = 0; j < acct.n && !checks; j++) {
+                        const PamLine *a = acct.lines + j;
+
+                        if (is_module(a, "pam_permit") && control_ends_on_success(a->control)) {
+                                /* "account sufficient pam_permit.so": the stack ends in success here, and
+                                 * nothing after it is asked. */
+                                add_finding(d, SEVERITY_ERROR, "pam.account",
+                                            "Delete that line (Debian: keep '@include common-account' in "
+                                            "/etc/pam.d/sshd).",
+                                            "%s/%s:%u: 'account %s pam_permit.so' ends sshd's account stack in "
+                                            "success before any check: locked and expired accounts log in after an "
+                                            "approved device flow.", pam_dir(d), a->file, a->line, a->control);
+                                permissive = true;
+                                break;
+                        }
+                        if (!line_is_permissive(a))
                                 checks = true;
-                if (!checks)
+                }
+                if (!checks && !permissive)
                         add_finding(d, SEVERITY_WARNING, "pam.account",
                                     "Add 'account required pam_unix.so' (Debian: '@include common-account') to "
                                     "the sshd stack.",
@@ -596,11 +668,13 @@ static int check_pam(Doctor *d) {
                             includers ? "; here: " : "", strempty(includers), includers ? "" : "");
         if (!any)
                 add_finding(d, SEVERITY_WARNING, "pam.missing",
-                            "Add 'auth required pam_devflow.so' to /etc/pam.d/sshd (see pam_devflow(8)).",
+                            "For SSH logins, replace '@include common-auth' in /etc/pam.d/sshd with 'auth required "
+                            "pam_devflow.so' (example: /usr/share/doc/libpam-devflow/examples/sshd-devflow).",
                             "pam_devflow is in no PAM stack under %s.", pam_dir(d));
         else if (!d->sshd_uses_devflow)
                 add_finding(d, SEVERITY_WARNING, "pam.sshd",
-                            "For SSH logins, add 'auth required pam_devflow.so' to %s/sshd.",
+                            "For SSH logins, replace '@include common-auth' in /etc/pam.d/sshd with 'auth required "
+                            "pam_devflow.so' (example: /usr/share/doc/libpam-devflow/examples/sshd-devflow).",
                             "pam_devflow is not in sshd's auth stack (%s/sshd).", pam_dir(d));
         else
                 add_finding(d, SEVERITY_OK, "pam.sshd", NULL,
@@ -610,97 +684,94 @@ static int check_pam(Doctor *d) {
 
 /* ---- sshd ------------------------------------------------------------------------------------------ */
 
-/* The value of one lower-case key in `sshd -T` output, copied into buf; NULL when absent. */
-static const char *sshd_value(const char *text, const char *key, char *buf, size_t size) {
-        size_t k = strlen(key);
+/* Runs sshd with the given flag (-t or -T) on the configuration doctor checks. */
+static int run_sshd(Doctor *d, const char *flag, char **ret_output) {
+        const char *sshd = d->o->sshd ?: DOCTOR_DEFAULT_SSHD;
+        char *argv[] = { (char *) sshd, (char *) flag, NULL, NULL, NULL };
 
-        for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-                if (strncasecmp(p, key, k) == 0 && (p[k] == ' ' || p[k] == '\t')) {
-                        const char *v = p + k + strspn(p + k, " \t");
-                        size_t n = strcspn(v, "\n");
-
-                        if (n >= size)
-                                n = size - 1;
-                        memcpy(buf, v, n);
-                        buf[n] = 0;
-                        return buf;
-                }
+        if (d->o->sshd_config) {
+                argv[2] = (char *) "-f";
+                argv[3] = (char *) d->o->sshd_config;
         }
-        return NULL;
+        return run_command(argv, ret_output);
 }
 
-/* Does every method list of AuthenticationMethods include keyboard-interactive? Sets *some when at
- * least one does. */
-static bool authmethods_all_kbdint(const char *value, bool *some) {
-        _cleanup_free_ char *copy = strdup(value);
-        char *p = copy, *list;
-        bool all = true;
+/* sshd -t failed: an error that quotes sshd and, where sshd names a disabled method, the earlier line that
+ * disabled it. Returns 0 or -ENOMEM. */
+static void report_sshd_test(Doctor *d, const char *out, int r) {
+        const char *config = d->o->sshd_config ?: "/etc/ssh/sshd_config";
+        const char *keyword;
+        char quote[256], earlier[512] = "";
 
-        *some = false;
-        if (!copy)
-                return false;
-        while ((list = next_field(&p))) {
-                bool has = false;
-                char *save = NULL;
-
-                for (char *m = strtok_r(list, ",", &save); m; m = strtok_r(NULL, ",", &save))
-                        if (strncmp(m, "keyboard-interactive", 20) == 0 && (m[20] == 0 || m[20] == ':'))
-                                has = true;
-                if (has)
-                        *some = true;
-                else
-                        all = false;
-        }
-        return all;
+        first_line(r < 0 ? strerror(-r) : out, quote, sizeof quote);
+        /* skip sshd's "line N: Deprecated option" chatter: quote the line that says what failed */
+        for (const char *p = out; r >= 0 && p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+                if (strstr(p, "Disabled method") == p || strncasecmp(p, "fatal", 5) == 0 || strstr(p, "Bad ") == p ||
+                    strstr(p, "no argument") || strstr(p, "Unsupported option") || strstr(p, "bad configuration")) {
+                        first_line(p, quote, sizeof quote);
+                        break;
+                }
+        keyword = r >= 0 ? sshd_keyword_for_disabled_method(out) : NULL;
+        if (keyword && sshd_config_first_setting(config, keyword, earlier, sizeof earlier))
+                add_finding(d, SEVERITY_ERROR, "sshd.test",
+                            "Put the settings in a drop-in, which Debian's sshd_config reads before its own lines, "
+                            "delete the lines added at the end of sshd_config, then check: " FIX_SSHD_DROPIN,
+                            "sshd -t rejects the configuration: '%s'. sshd keeps the first value it reads, and the "
+                            "first %s is %s: a later line does not change it. sshd will not (re)start like this.",
+                            quote, keyword, earlier);
+        else
+                add_finding(d, SEVERITY_ERROR, "sshd.test",
+                            "Correct what sshd names, then check with: sshd -t",
+                            "sshd -t rejects the configuration: '%s'. sshd will not (re)start like this.", quote);
 }
 
 static int check_sshd(Doctor *d) {
         const char *sshd = d->o->sshd ?: DOCTOR_DEFAULT_SSHD;
-        _cleanup_free_ char *out = NULL;
+        _cleanup_free_ char *out = NULL, *test_out = NULL;
         char v[256], line[256];
         Severity bad = d->sshd_uses_devflow ? SEVERITY_ERROR : SEVERITY_WARNING;
-        unsigned timeout = d->sshd_uses_devflow ? d->sshd_timeout_sec : DOCTOR_DEFAULT_TIMEOUT_SEC;
+        unsigned timeout = d->sshd_uses_devflow ? d->sshd_timeout_sec : ARGS_TIMEOUT_DEFAULT_SEC;
+        bool use_pam = false;
         int r;
 
         if (access(sshd, X_OK) < 0) {
                 if (d->o->sshd_config || d->o->sshd)
-                        add_finding(d, SEVERITY_ERROR, "sshd.read", "Install openssh-server or pass --sshd=PATH.",
+                        add_finding(d, SEVERITY_ERROR, "sshd.read", "Install openssh-server: apt-get install openssh-server",
                                     "%s is not there: cannot read sshd's configuration.", sshd);
                 else
                         add_finding(d, SEVERITY_OK, "sshd.read", NULL, "sshd is not installed: nothing to check.");
                 return 0;
         }
-        {
-                char *argv[] = { (char *) sshd, (char *) "-T", NULL, NULL, NULL };
-
-                if (d->o->sshd_config) {
-                        argv[2] = (char *) "-f";
-                        argv[3] = (char *) d->o->sshd_config;
-                }
-                r = run_command(argv, &out);
+        r = run_sshd(d, "-t", &test_out);
+        if (r == -ENOMEM)
+                return r;
+        if (r != 0) {
+                report_sshd_test(d, strempty(test_out), r);
+                return 0;
         }
+        add_finding(d, SEVERITY_OK, "sshd.test", NULL, "sshd -t accepts the configuration.");
+        r = run_sshd(d, "-T", &out);
         if (r == -ENOMEM)
                 return r;
         if (r != 0) {
                 first_line(r < 0 ? strerror(-r) : out, line, sizeof line);
-                add_finding(d, SEVERITY_WARNING, "sshd.read",
-                            "Run devflowctl doctor as root; 'sshd -t' shows what is wrong with the configuration.",
-                            "Cannot read sshd's effective configuration (sshd -T): %s", line);
+                add_finding(d, SEVERITY_ERROR, "sshd.read", "Correct what sshd names, then check with: sshd -T",
+                            "sshd -T cannot print the effective configuration: '%s'.", line);
                 return 0;
         }
 
-        if (sshd_value(out, "usepam", v, sizeof v) && strcasecmp(v, "yes") != 0)
-                add_finding(d, bad, "sshd.use_pam",
-                            "Set 'UsePAM yes' in /etc/ssh/sshd_config and reload sshd.",
+        if (sshd_config_value(out, "usepam", v, sizeof v) && strcasecmp(v, "yes") != 0)
+                add_finding(d, bad, "sshd.use_pam", FIX_SSHD_DROPIN,
                             "sshd: UsePAM is '%s': sshd never runs the PAM stack, so pam_devflow is never asked.", v);
-        else
+        else {
+                use_pam = true;
                 add_finding(d, SEVERITY_OK, "sshd.use_pam", NULL, "sshd: UsePAM is on.");
+        }
 
-        if (sshd_value(out, "kbdinteractiveauthentication", v, sizeof v) ||
-            sshd_value(out, "challengeresponseauthentication", v, sizeof v)) {
+        if (sshd_config_value(out, "kbdinteractiveauthentication", v, sizeof v) ||
+            sshd_config_value(out, "challengeresponseauthentication", v, sizeof v)) {
                 if (strcasecmp(v, "yes") != 0)
-                        add_finding(d, bad, "sshd.kbd_interactive",
-                                    "Set 'KbdInteractiveAuthentication yes' in /etc/ssh/sshd_config and reload sshd.",
+                        add_finding(d, bad, "sshd.kbd_interactive", FIX_SSHD_DROPIN,
                                     "sshd: KbdInteractiveAuthentication is '%s': the device flow's prompt "
                                     "(keyboard-interactive) is never offered.", v);
                 else
@@ -708,32 +779,53 @@ static int check_sshd(Doctor *d) {
                                     "sshd: KbdInteractiveAuthentication is on.");
         }
 
-        if (sshd_value(out, "authenticationmethods", v, sizeof v)) {
+        if (sshd_config_value(out, "authenticationmethods", v, sizeof v)) {
                 bool some;
 
                 if (strcasecmp(v, "any") == 0)
                         add_finding(d, SEVERITY_WARNING, "sshd.authentication_methods",
-                                    "To require the device flow, set 'AuthenticationMethods keyboard-interactive' "
-                                    "(or 'publickey,keyboard-interactive' for both) and reload sshd.",
-                                    "sshd: AuthenticationMethods is 'any': a public key or a password alone logs in "
-                                    "without the device flow.");
-                else if (authmethods_all_kbdint(v, &some))
+                                    "To require the device flow after a public key: " FIX_SSHD_DROPIN,
+                                    "sshd: AuthenticationMethods is 'any': a public key alone logs in without the "
+                                    "device flow.");
+                else if (sshd_methods_all_kbdint(v, &some))
                         add_finding(d, SEVERITY_OK, "sshd.authentication_methods", NULL,
                                     "sshd: every AuthenticationMethods list requires keyboard-interactive.");
                 else if (some)
                         add_finding(d, SEVERITY_WARNING, "sshd.authentication_methods",
-                                    "Add keyboard-interactive to every list if the device flow must be required.",
+                                    "If the device flow must be required, add keyboard-interactive to every list of "
+                                    "AuthenticationMethods in " SSHD_DROPIN ", then: sshd -t && systemctl reload ssh",
                                     "sshd: AuthenticationMethods '%s' has a list without keyboard-interactive: it "
                                     "logs in without the device flow.", v);
                 else
-                        add_finding(d, bad, "sshd.authentication_methods",
-                                    "Add keyboard-interactive to AuthenticationMethods "
-                                    "(e.g. 'publickey,keyboard-interactive') and reload sshd.",
+                        add_finding(d, bad, "sshd.authentication_methods", FIX_SSHD_DROPIN,
                                     "sshd: AuthenticationMethods '%s' never uses keyboard-interactive, so the "
                                     "device flow is never reached.", v);
         }
 
-        if (sshd_value(out, "logingracetime", v, sizeof v)) {
+        /* With UsePAM, sshd checks passwords through the same PAM auth stack: there pam_devflow starts a
+         * flow whose code no one sees, and the attempt waits until the module's timeout. */
+        if (d->sshd_uses_devflow && use_pam && sshd_config_value(out, "passwordauthentication", v, sizeof v) &&
+            strcasecmp(v, "yes") == 0) {
+                char methods[256];
+
+                if (!sshd_config_value(out, "authenticationmethods", methods, sizeof methods) ||
+                    sshd_methods_allow_password(methods))
+                        add_finding(d, SEVERITY_ERROR, "sshd.password",
+                                    "Turn password logins off (the drop-in sets 'PasswordAuthentication no'): "
+                                    FIX_SSHD_DROPIN,
+                                    "sshd: PasswordAuthentication is on and sshd's PAM auth stack runs pam_devflow: "
+                                    "sshd checks a password through that stack, so each password attempt starts a "
+                                    "device flow whose code nobody sees and hangs up to %u s before it fails.",
+                                    timeout);
+                else
+                        add_finding(d, SEVERITY_WARNING, "sshd.password",
+                                    "Also set 'PasswordAuthentication no' (the drop-in does): " FIX_SSHD_DROPIN,
+                                    "sshd: PasswordAuthentication is on; only AuthenticationMethods '%s' keeps "
+                                    "password attempts out of pam_devflow.", methods);
+        } else if (d->sshd_uses_devflow)
+                add_finding(d, SEVERITY_OK, "sshd.password", NULL, "sshd: PasswordAuthentication is off.");
+
+        if (sshd_config_value(out, "logingracetime", v, sizeof v)) {
                 char *end;
                 unsigned long grace;
 
@@ -744,10 +836,12 @@ static int check_sshd(Doctor *d) {
                                     "sshd: cannot read LoginGraceTime '%s'.", v);
                 else if (grace != 0 && grace <= timeout)
                         add_finding(d, bad, "sshd.login_grace_time",
-                                    "Set 'LoginGraceTime' above the module's timeout (e.g. 'LoginGraceTime 180') or "
-                                    "lower timeout= on the pam_devflow line below LoginGraceTime.",
+                                    "Set 'LoginGraceTime' above the module's timeout in " SSHD_DROPIN
+                                    " (e.g. 'LoginGraceTime 180'), or lower timeout= on the pam_devflow line; "
+                                    "then: sshd -t && systemctl reload ssh",
                                     "sshd: LoginGraceTime is %lu s but pam_devflow waits up to %u s: sshd cuts the "
-                                    "connection while the user is still approving.", grace, timeout);
+                                    "connection while the user is still approving, and a fresh code's 'Valid "
+                                    "until' promises time sshd does not give.", grace, timeout);
                 else
                         add_finding(d, SEVERITY_OK, "sshd.login_grace_time", NULL,
                                     "sshd: LoginGraceTime (%s) leaves room for the module's timeout (%u s).",
@@ -764,7 +858,8 @@ static void check_file_mode(Doctor *d, const char *check, const char *what, cons
 
         if (stat(path, &st) < 0) {
                 if (errno != ENOENT || must_exist)
-                        add_finding(d, SEVERITY_ERROR, check, "Create it (see devflowd.conf(5)) or fix the path.",
+                        add_finding(d, SEVERITY_ERROR, check,
+                                    "Create the file (see devflowd.conf(5)) or correct the key that names it.",
                                     "%s %s: %s.", what, path, strerror(errno));
                 return;
         }
@@ -773,20 +868,27 @@ static void check_file_mode(Doctor *d, const char *check, const char *what, cons
                             what, path);
                 return;
         }
+        _cleanup_free_ char *fix_chown = NULL, *fix_chmod = NULL, *fix_chgrp = NULL;
+
+        if (asprintf(&fix_chown, "chown root:root %s", path) < 0 || asprintf(&fix_chmod, "chmod 0600 %s", path) < 0 ||
+            asprintf(&fix_chgrp, "chmod 0600 %s (or: chgrp root %s)", path, path) < 0) {
+                d->oom = true;
+                return;
+        }
         if (st.st_uid != 0)
-                add_finding(d, SEVERITY_ERROR, check, "chown root: the file.",
+                add_finding(d, SEVERITY_ERROR, check, fix_chown,
                             "%s %s is owned by uid %u, not root: that user can change who logs in.", what, path,
                             (unsigned) st.st_uid);
         if (st.st_mode & (S_IROTH | S_IWOTH))
-                add_finding(d, SEVERITY_ERROR, check, "chmod 0600 the file (0640 with group root).",
+                add_finding(d, SEVERITY_ERROR, check, fix_chmod,
                             "%s %s is %s (mode %04o).", what, path,
                             st.st_mode & S_IWOTH ? "world-writable" : "world-readable",
                             (unsigned) (st.st_mode & 07777));
         else if (st.st_mode & S_IWGRP)
-                add_finding(d, SEVERITY_ERROR, check, "chmod 0600 the file.",
+                add_finding(d, SEVERITY_ERROR, check, fix_chmod,
                             "%s %s is group-writable (mode %04o).", what, path, (unsigned) (st.st_mode & 07777));
         else if ((st.st_mode & S_IRGRP) && st.st_gid != 0)
-                add_finding(d, SEVERITY_WARNING, check, "chmod 0600 the file, or chgrp root.",
+                add_finding(d, SEVERITY_WARNING, check, fix_chgrp,
                             "%s %s is readable by group %u (mode %04o).", what, path, (unsigned) st.st_gid,
                             (unsigned) (st.st_mode & 07777));
         else if (st.st_uid == 0)
@@ -837,7 +939,8 @@ static int check_config(Doctor *d) {
 
         if (access(config, F_OK) < 0) {
                 add_finding(d, SEVERITY_ERROR, "config.file",
-                            "Write the configuration (see devflowd.conf(5) and the examples in it).",
+                            "Write it from the packaged example (devflowd.conf(5) documents every key): "
+                            "apt-get install --reinstall -o Dpkg::Options::=--force-confmiss devflowd",
                             "The configuration %s is missing: %s.", config, strerror(errno));
                 return 0;
         }
@@ -868,7 +971,9 @@ static int check_config(Doctor *d) {
         }
 
         if (access(devflowd, X_OK) < 0) {
-                add_finding(d, SEVERITY_WARNING, "config.check", "Pass the daemon's path with --devflowd=PATH.",
+                add_finding(d, SEVERITY_WARNING, "config.check",
+                            "Install devflowd (apt-get install devflowd), or name the daemon: devflowctl doctor "
+                            "--devflowd=PATH",
                             "Cannot run %s --check-config: %s.", devflowd, strerror(errno));
                 return 0;
         }
@@ -886,9 +991,15 @@ static int check_config(Doctor *d) {
         }
         /* Report every line devflowd printed: each names file:line and the key. */
         first_line(r < 0 ? strerror(-r) : out, line, sizeof line);
-        add_finding(d, SEVERITY_ERROR, "config.check", "Fix the configuration as devflowd says, then run "
-                    "'devflowd --check-config' again.",
-                    "devflowd --check-config rejects %s: %s", config, line);
+        {
+                _cleanup_free_ char *fix = NULL;
+
+                if (asprintf(&fix, "Correct what devflowd names (file, line, key), then check with: %s "
+                             "--check-config --config %s", devflowd, config) < 0)
+                        return -ENOMEM;
+                add_finding(d, SEVERITY_ERROR, "config.check", fix, "devflowd --check-config rejects %s: %s",
+                            config, line);
+        }
         if (r > 0)
                 for (const char *p = strchr(out, '\n'); p && p[1]; p = strchr(p + 1, '\n')) {
                         first_line(p + 1, line, sizeof line);
@@ -904,8 +1015,10 @@ static int check_daemon(Doctor *d) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        static const char fix_start[] = "Start it: systemctl enable --now devflowd; see journalctl -u devflowd.";
+        static const char fix_start[] = "Start it (D-Bus activation also starts it on the first login): systemctl "
+                                        "start devflowd; its log: journalctl -u devflowd";
         const char *issuer = "", *version = "";
+        uint64_t last_age = USEC_INFINITY;
         int reachable = -1, r;
 
         r = sd_bus_open_system(&bus);
@@ -928,7 +1041,7 @@ static int check_daemon(Doctor *d) {
                         add_finding(d, SEVERITY_WARNING, "daemon.bus", "Run devflowctl doctor as root.",
                                     "devflowd is running, but only root may read its status.");
                 else
-                        add_finding(d, SEVERITY_ERROR, "daemon.bus", "See journalctl -u devflowd.",
+                        add_finding(d, SEVERITY_ERROR, "daemon.bus", "Read the daemon's log: journalctl -u devflowd",
                                     "devflowd did not answer GetStatus: %s.", error.message ?: strerror(-r));
                 return 0;
         }
@@ -949,6 +1062,8 @@ static int check_daemon(Doctor *d) {
                         break;
                 if (streq(key, "IdpReachable") && streq(contents, "b"))
                         r = sd_bus_message_read(reply, "v", "b", &reachable);
+                else if (streq(key, "IdpLastRequestAgeUSec") && streq(contents, "t"))
+                        r = sd_bus_message_read(reply, "v", "t", &last_age);
                 else if (streq(key, "Issuer") && streq(contents, "s"))
                         r = sd_bus_message_read(reply, "v", "s", &issuer);
                 else if (streq(key, "Version") && streq(contents, "s"))
@@ -965,13 +1080,52 @@ static int check_daemon(Doctor *d) {
                 return 0;
         }
         add_finding(d, SEVERITY_OK, "daemon.bus", NULL, "devflowd %s is running on the system bus.", version);
-        if (reachable == 0)
+        /* What the daemon saw last, with its age: a cached discovery document says nothing about now. */
+        if (last_age == USEC_INFINITY)
+                add_finding(d, SEVERITY_OK, "daemon.idp_last", NULL,
+                            "devflowd has not sent the IdP (%s) a request yet.", issuer);
+        else {
+                char age[64];
+
+                format_timespan(age, sizeof age, last_age);
+                if (reachable == 0)
+                        add_finding(d, SEVERITY_WARNING, "daemon.idp_last",
+                                    "Read why in the daemon's log: journalctl -u devflowd",
+                                    "devflowd's last request to the IdP (%s), %s ago, got no answer.", issuer, age);
+                else
+                        add_finding(d, SEVERITY_OK, "daemon.idp_last", NULL,
+                                    "devflowd's last request to the IdP (%s), %s ago, got an answer.", issuer, age);
+        }
+        return 0;
+}
+
+/* doctor's own request to the IdP, now. */
+static int check_idp(Doctor *d) {
+        const char *config = d->o->config ?: DOCTOR_DEFAULT_CONFIG;
+        ProbeResult p;
+        char took[64];
+        int r;
+
+        r = probe_idp(config, &p);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                add_finding(d, SEVERITY_WARNING, "daemon.idp", "Correct the configuration first (see above).",
+                            "The IdP was not probed: %s does not load.", config);
+                return 0;
+        }
+        format_timespan(took, sizeof took, p.elapsed_usec);
+        if (!p.answered)
                 add_finding(d, SEVERITY_ERROR, "daemon.idp",
-                            "Check the issuer URL, DNS, the firewall or proxy, and ca_file; journalctl -u devflowd "
-                            "says what failed.",
-                            "devflowd cannot reach the IdP (%s).", issuer);
-        else if (reachable > 0)
-                add_finding(d, SEVERITY_OK, "daemon.idp", NULL, "The IdP (%s) is reachable.", issuer);
+                            "Check the issuer URL and ca_file in the configuration, DNS, the firewall and the proxy; "
+                            "try by hand: curl -sS -o /dev/null -w '%{http_code}\\n' URL (with --cacert for ca_file)",
+                            "The IdP does not answer %s: %s (after %s).", p.url, p.error, took);
+        else if (p.status != 200)
+                add_finding(d, SEVERITY_ERROR, "daemon.idp",
+                            "Check the issuer (or jwks_uri) in the configuration: it must be the IdP's own URL.",
+                            "The IdP answers %s with HTTP %ld (in %s), not 200.", p.url, p.status, took);
+        else
+                add_finding(d, SEVERITY_OK, "daemon.idp", NULL, "The IdP answers %s (HTTP 200 in %s).", p.url, took);
         return 0;
 }
 
@@ -1018,6 +1172,17 @@ int doctor_run(const DoctorOptions *o) {
         unsigned n[_SEVERITY_MAX] = {};
         int r;
 
+        /* sshd -T needs the host keys, the configuration is 0600, and the daemon answers only root: as
+         * another user every check would report a problem that is not there. */
+        if (geteuid() != 0) {
+                if (o->json)
+                        puts("{\"error\":\"NotPermitted\",\"message\":\"run devflowctl doctor as root\"}");
+                else
+                        fputs("devflowctl: doctor reads sshd's host keys, devflowd's configuration and the daemon's "
+                              "status: run it as root (sudo devflowctl doctor).\n", stderr);
+                return EXIT_NOT_PERMITTED;
+        }
+
         /* PAM first: the sshd check needs to know whether sshd's stack uses pam_devflow and its timeout. */
         r = check_pam(&d);
         if (r >= 0)
@@ -1026,6 +1191,8 @@ int doctor_run(const DoctorOptions *o) {
                 r = check_config(&d);
         if (r >= 0)
                 r = check_daemon(&d);
+        if (r >= 0)
+                r = check_idp(&d);
         if (r < 0 || d.oom) {
                 fprintf(stderr, "devflowctl: doctor: %s\n", strerror(r < 0 ? -r : ENOMEM));
                 r = EXIT_FAILURE_;

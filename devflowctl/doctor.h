@@ -10,7 +10,6 @@
 #define DOCTOR_DEFAULT_DEVFLOWD "/usr/libexec/devflowd"
 #define DOCTOR_DEFAULT_SSHD     "/usr/sbin/sshd"
 #define DOCTOR_DEFAULT_PAM_DIR  "/etc/pam.d"
-#define DOCTOR_DEFAULT_TIMEOUT_SEC 110U /* pam_devflow's timeout= default (pam_devflow/args.h) */
 
 typedef struct DoctorOptions {
         const char *pam_dir;            /* NULL: DOCTOR_DEFAULT_PAM_DIR */

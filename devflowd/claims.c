@@ -25,6 +25,7 @@ void verdict_done(Verdict *v) {
         free(v->local_user);
         free(v->user_message);
         free(v->log_message);
+        free(v->explanation);
         *v = (Verdict) {};
 }
 
@@ -277,6 +278,55 @@ static uint64_t add_sat(uint64_t a, uint64_t b) {
         return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
+/* Appends "; LABEL 'VALUE' (RULE)" to *buf, VALUE quoted. */
+static int append(char **buf, const char *label, const char *value, const char *rule) {
+        _cleanup_free_ char *q = quote(value);
+        char *n;
+
+        if (!q || asprintf(&n, "%s; %s '%s' (%s)", strempty(*buf), label, q, rule) < 0)
+                return -ENOMEM;
+        free(*buf);
+        *buf = n;
+        return 0;
+}
+
+/* What decided an allowed login: the username claim and its value, and which required groups, acr and
+ * amr values the claims had. Only called once every rule matched. */
+static int explain(const Config *c, json_object *claims, const char *claim_name, const char *q_value, char **ret) {
+        _cleanup_free_ char *buf = NULL;
+        int r;
+
+        if (asprintf(&buf, "claim '%s' = '%s'", claim_name, q_value) < 0)
+                return -ENOMEM;
+        if (!strv_isempty(c->require_groups)) {
+                json_object *g = claims_get_path(claims, groups_claim_name(c));
+
+                for (char *const *req = c->require_groups; *req; req++) {
+                        char *const one[] = { *req, NULL };
+
+                        if (g && groups_match(g, one) > 0) {
+                                r = append(&buf, groups_claim_name(c), *req, "require_groups");
+                                if (r < 0)
+                                        return r;
+                        }
+                }
+        }
+        if (!strv_isempty(c->require_acr)) {
+                r = append(&buf, "acr", strna(json_get_string(claims, "acr")), "require_acr");
+                if (r < 0)
+                        return r;
+        }
+        if (!strv_isempty(c->require_amr)) {
+                for (char *const *m = c->require_amr; *m; m++) {
+                        r = append(&buf, "amr", *m, "require_amr");
+                        if (r < 0)
+                                return r;
+                }
+        }
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
 int claims_decide(const Config *c, const UserMap *map, json_object *claims, const char *pam_user,
                   uint64_t now_usec, UserLookupFn lookup, void *userdata, Verdict *ret) {
         _cleanup_free_ char *q_sub = NULL, *q_value = NULL, *q_pam = NULL, *local = NULL;
@@ -378,7 +428,7 @@ int claims_decide(const Config *c, const UserMap *map, json_object *claims, cons
 
         /* 4. Whole-string equality with the PAM user (no prefix match: SSSD CVE-2026-87853). */
         if (!streq(local, pam_user))
-                return refuse(ret, -EPERM,
+                return refuse(ret, -EXDEV,
                               xasprintf("You signed in as '%s', which is not the account '%s'.", local, q_pam),
                               xasprintf("refused user '%s' (sub '%s'): claim '%s' maps to local user '%s'",
                                         q_pam, q_sub, claim_name, local));
@@ -472,8 +522,14 @@ int claims_decide(const Config *c, const UserMap *map, json_object *claims, cons
                                         q_pam, q_sub, local));
 
         {
-                char *log_message = xasprintf("allowed: sub '%s' claim '%s' -> local user '%s' (uid %u)",
-                                              q_sub, claim_name, local, (unsigned) uid);
+                _cleanup_free_ char *explanation = NULL;
+                char *log_message;
+
+                r = explain(c, claims, claim_name, q_value, &explanation);
+                if (r < 0)
+                        return r;
+                log_message = xasprintf("allowed: sub '%s' claim '%s' -> local user '%s' (uid %u)",
+                                        q_sub, claim_name, local, (unsigned) uid);
                 if (!log_message)
                         return -ENOMEM;
                 *ret = (Verdict) {
@@ -481,6 +537,7 @@ int claims_decide(const Config *c, const UserMap *map, json_object *claims, cons
                         .error = 0,
                         .local_user = TAKE_PTR(local),
                         .log_message = log_message,
+                        .explanation = TAKE_PTR(explanation),
                 };
         }
         return 0;

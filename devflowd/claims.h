@@ -58,7 +58,11 @@ typedef struct Verdict {
         char *local_user;       /* set only when allowed */
         char *user_message;     /* short, fit to show the user (sanitized); set on refusal, NULL when allowed */
         char *log_message;      /* which rule and which claim (sanitized); always set */
-        int error;              /* 0 allowed; -EPERM refused by a rule; -ENOENT the mapped account does
+        char *explanation;      /* allowed: the claims that decided it, for an administrator's test-login:
+                                 * the username claim and its value, the groups, acr and amr that matched
+                                 * (sanitized); NULL when refused (log_message says why) */
+        int error;              /* 0 allowed; -EPERM refused by a rule; -EXDEV the identity maps to another
+                                 * account than the PAM user; -ENOENT the mapped account does
                                  * not exist (-> PAM_USER_UNKNOWN); -EACCES root refused; any other
                                  * -errno: the account lookup itself failed (NSS down: a refusal, but
                                  * better mapped like "unavailable" than like a denial) */

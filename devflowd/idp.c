@@ -47,7 +47,8 @@ struct Idp {
         Fetch jwks_fetch;
         uint64_t kid_refetch_at;        /* last refetch an unknown kid caused, 0 never */
 
-        bool reachable;
+        bool reachable;                 /* the last request to the IdP got an HTTP answer */
+        uint64_t last_request_at;       /* CLOCK_MONOTONIC of that answer or failure, 0 never */
         IdpWait *waits;
 };
 
@@ -87,6 +88,15 @@ const Jwks *idp_jwks(const Idp *idp) {
 
 bool idp_reachable(const Idp *idp) {
         return idp->reachable;
+}
+
+void idp_note_reply(Idp *idp, bool answered) {
+        idp->reachable = answered;
+        idp->last_request_at = now_usec(idp);
+}
+
+uint64_t idp_last_request_age_usec(const Idp *idp, uint64_t now) {
+        return idp->last_request_at ? now - idp->last_request_at : USEC_INFINITY;
 }
 
 uint64_t idp_discovery_age_usec(const Idp *idp, uint64_t now) {
@@ -187,17 +197,17 @@ static void on_discovery(HttpRequest *req, const HttpReply *reply, void *userdat
         _cleanup_(http_request_freep) HttpRequest *done = TAKE_PTR(idp->discovery_fetch.req);
 
         if (reply->error < 0) {
-                idp->reachable = false;
+                idp_note_reply(idp, false);
                 r = reply->error;
                 if (asprintf(&msg, "discovery: %s", reply->error_text) < 0)
                         msg = NULL;
         } else if (reply->status != 200) {
-                idp->reachable = true;
+                idp_note_reply(idp, true);
                 r = -EPROTO;
                 if (asprintf(&msg, "discovery: HTTP status %ld", reply->status) < 0)
                         msg = NULL;
         } else {
-                idp->reachable = true;
+                idp_note_reply(idp, true);
                 r = oauth_parse_discovery(reply->body, reply->size, idp->config->issuer,
                                           idp->config->allow_http_loopback, &d, &reason);
                 if (r < 0 && asprintf(&msg, "discovery: %s", strempty(reason)) < 0)
@@ -263,17 +273,17 @@ static void on_jwks(HttpRequest *req, const HttpReply *reply, void *userdata) {
         _cleanup_(http_request_freep) HttpRequest *done = TAKE_PTR(idp->jwks_fetch.req);
 
         if (reply->error < 0) {
-                idp->reachable = false;
+                idp_note_reply(idp, false);
                 r = reply->error;
                 if (asprintf(&msg, "JWKS: %s", reply->error_text) < 0)
                         msg = NULL;
         } else if (reply->status != 200) {
-                idp->reachable = true;
+                idp_note_reply(idp, true);
                 r = -EPROTO;
                 if (asprintf(&msg, "JWKS: HTTP status %ld", reply->status) < 0)
                         msg = NULL;
         } else {
-                idp->reachable = true;
+                idp_note_reply(idp, true);
                 r = jwks_parse(reply->body, reply->size, &j);
                 if (r < 0 && asprintf(&msg, "JWKS: unusable key set (%s)", strerror(-r)) < 0)
                         msg = NULL;

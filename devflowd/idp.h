@@ -43,3 +43,6 @@ const Jwks *idp_jwks(const Idp *idp);
 uint64_t idp_discovery_age_usec(const Idp *idp, uint64_t now);   /* USEC_INFINITY when never */
 uint64_t idp_jwks_age_usec(const Idp *idp, uint64_t now);
 bool idp_reachable(const Idp *idp);                              /* last request got an answer */
+/* Every request to the IdP (discovery, JWKS, and the flows' own) reports whether an HTTP answer came. */
+void idp_note_reply(Idp *idp, bool answered);
+uint64_t idp_last_request_age_usec(const Idp *idp, uint64_t now);  /* USEC_INFINITY when none yet */

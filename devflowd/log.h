@@ -6,8 +6,18 @@
 
 #include "macro.h"
 
-/* Daemon logging: to the journal when stderr is connected to it (JOURNAL_STREAM), else plain
+/* Daemon logging: to the journal when stderr is connected to it (JOURNAL_STREAM), to syslog (facility
+ * authpriv) when stderr leads nowhere (closed or /dev/null: D-Bus activation without systemd), else plain
  * stderr lines with "<N>" SD_* prefixes. Never pass a token, device_code or secret. */
+
+typedef enum LogTarget {
+        LOG_TARGET_STDERR,
+        LOG_TARGET_JOURNAL,
+        LOG_TARGET_SYSLOG,
+} LogTarget;
+
+/* Where the log goes when fd is stderr and journal_stream is $JOURNAL_STREAM (may be NULL). */
+LogTarget log_target_for(int fd, const char *journal_stream);
 
 void log_set_max_level(int level);
 int log_get_max_level(void);

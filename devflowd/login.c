@@ -247,6 +247,7 @@ static void on_token_reply(HttpRequest *req, const HttpReply *reply, void *userd
         int r;
 
         _cleanup_(http_request_freep) HttpRequest *done = TAKE_PTR(l->req);
+        idp_note_reply(l->manager->idp, reply->error >= 0);
 
         if (reply->error < 0) {
                 fail_transport(l, reply, "token request");
@@ -328,13 +329,16 @@ static void decide(Login *l) {
                 return;
         }
         log_info("Flow %s: %s", l->id, strempty(v.log_message));
+        /* An administrator's test-login (root, context "explain") is told which claims decided. */
         if (v.allowed) {
                 l->local_user = TAKE_PTR(v.local_user);
-                finish(l, FLOW_STATE_APPROVED, NULL, "Approved.");
+                finish(l, FLOW_STATE_APPROVED, NULL, l->explain && v.explanation ? v.explanation : "Approved.");
                 return;
         }
-        finish(l, FLOW_STATE_DENIED, v.error == -ENOENT ? DEVFLOW_ERROR_UNKNOWN_USER : DEVFLOW_ERROR_DENIED,
-               v.user_message ?: "The login was refused.");
+        finish(l, FLOW_STATE_DENIED,
+               v.error == -ENOENT ? DEVFLOW_ERROR_UNKNOWN_USER :
+               v.error == -EXDEV ? DEVFLOW_ERROR_WRONG_USER : DEVFLOW_ERROR_DENIED,
+               l->explain && v.log_message ? v.log_message : v.user_message ?: "The login was refused.");
 }
 
 static void on_userinfo(HttpRequest *req, const HttpReply *reply, void *userdata) {
@@ -344,6 +348,7 @@ static void on_userinfo(HttpRequest *req, const HttpReply *reply, void *userdata
         int r;
 
         _cleanup_(http_request_freep) HttpRequest *done = TAKE_PTR(l->req);
+        idp_note_reply(l->manager->idp, reply->error >= 0);
         l->access_token = erase_and_free(l->access_token);
 
         if (reply->error < 0) {
@@ -454,6 +459,7 @@ static void on_device_auth(HttpRequest *req, const HttpReply *reply, void *userd
         int r;
 
         _cleanup_(http_request_freep) HttpRequest *done = TAKE_PTR(l->req);
+        idp_note_reply(l->manager->idp, reply->error >= 0);
 
         if (reply->error < 0) {
                 fail_transport(l, reply, "device authorization request");

@@ -22,6 +22,7 @@ struct Login {
         uid_t owner_uid;                /* its uid and pid, from the bus (audit events carry them) */
         pid_t owner_pid;
         char *source;                   /* what the limits count it as (manager.c) */
+        bool explain;                   /* root asked (context "explain"): the verdict names the claims */
         sd_bus_track *track;
 
         sd_bus_message *start_msg;      /* StartLogin, answered once the IdP gave a code */

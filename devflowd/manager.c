@@ -159,7 +159,7 @@ static bool context_value_ok(const char *s) {
 }
 
 static int read_context(sd_bus_message *msg, char **rhost, char **service, char **tty, char **poll,
-                        sd_bus_error *error) {
+                        char **explain, sd_bus_error *error) {
         int r;
 
         r = sd_bus_message_enter_container(msg, 'a', "{sv}");
@@ -180,6 +180,8 @@ static int read_context(sd_bus_message *msg, char **rhost, char **service, char 
                         target = tty;
                 else if (streq(key, "poll"))
                         target = poll;
+                else if (streq(key, "explain"))
+                        target = explain;
 
                 if (!target) {
                         r = sd_bus_message_skip(msg, "v");   /* unknown keys: ignored, for compatibility */
@@ -216,7 +218,7 @@ static void audit_start_refused(const char *user, const char *rhost, const char 
 static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_free_ char *rhost = NULL, *service = NULL, *tty = NULL, *poll = NULL, *source = NULL,
-                *claimed_rhost = NULL, *claimed_service = NULL;
+                *claimed_rhost = NULL, *claimed_service = NULL, *explain = NULL;
         const char *user;
         unsigned per_user = 0, per_source = 0, per_user_source = 0;
         AuditCaller caller;
@@ -228,7 +230,7 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
         r = sd_bus_message_read(msg, "s", &user);
         if (r < 0)
                 return r;
-        r = read_context(msg, &claimed_rhost, &claimed_service, &tty, &poll, error);
+        r = read_context(msg, &claimed_rhost, &claimed_service, &tty, &poll, &explain, error);
         if (r < 0)
                 return r;
         if (poll && !streq(poll, "on-demand") && !streq(poll, "background"))
@@ -307,6 +309,9 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
         l->owner_uid = caller.uid;
         l->owner_pid = caller.pid;
         l->source = TAKE_PTR(source);
+        /* Which claims decided is for root only: other callers (and every PAM conversation) get the short
+         * message fit for users. */
+        l->explain = caller.uid == 0 && streq_ptr(explain, "yes");
         log_info("Flow %s: login for '%s' from '%s' (service '%s') started.", l->id, l->user, l->rhost, l->service);
         r = login_start(l);
         if (r < 0) {
@@ -385,6 +390,7 @@ static int method_get_status(sd_bus_message *msg, void *userdata, sd_bus_error *
                 "Version", "s", DEVFLOW_VERSION,
                 "Issuer", "s", strempty(m->config->issuer),
                 "IdpReachable", "b", idp_reachable(m->idp),
+                "IdpLastRequestAgeUSec", "t", idp_last_request_age_usec(m->idp, now),
                 "DiscoveryAgeUSec", "t", idp_discovery_age_usec(m->idp, now),
                 "JwksAgeUSec", "t", idp_jwks_age_usec(m->idp, now),
                 "ActiveFlows", "u", m->n_active,

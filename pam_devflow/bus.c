@@ -40,6 +40,7 @@ static const struct {
         int pam;
 } error_table[] = {
         { DEVFLOW_ERROR_DENIED,                         PAM_AUTH_ERR },
+        { DEVFLOW_ERROR_WRONG_USER,                     PAM_AUTH_ERR },
         { DEVFLOW_ERROR_EXPIRED,                        PAM_AUTH_ERR },
         { DEVFLOW_ERROR_CANCELLED,                      PAM_AUTH_ERR },
         { DEVFLOW_ERROR_TOKEN_INVALID,                  PAM_AUTH_ERR },

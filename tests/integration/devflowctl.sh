@@ -102,6 +102,15 @@ if rc_is 0 "$CTL" --json status &&
 else
         fail "status --json: parses, every field"
 fi
+# Reachability is the last request's outcome: unknown (null, "not fetched yet") until there was one.
+if pyj "$TEST_DIR/out" "(d['idp_last_request_age_usec'] is None) == (d['idp_reachable'] is None)" &&
+   "$CTL" status >"$TEST_DIR/st.txt" &&
+   { ! grep -q 'no request sent yet' "$TEST_DIR/st.txt" || grep -q 'Discovery age: not fetched yet' "$TEST_DIR/st.txt"; } &&
+   ! grep -q 'never fetched' "$TEST_DIR/st.txt"; then
+        pass "status before or after the first request: reachability and its age agree ($(grep reachable "$TEST_DIR/st.txt"))"
+else
+        fail "status: reachability without a request"; cat "$TEST_DIR/out" "$TEST_DIR/st.txt"
+fi
 # The daemon learns the IdP is reachable once discovery/JWKS were fetched.
 status_reachable() { "$CTL" --json status >"$TEST_DIR/st.json" && pyj "$TEST_DIR/st.json" 'd["idp_reachable"] is True'; }
 
@@ -113,16 +122,22 @@ else
         fail "cancel of an unknown flow: exit 1, NoSuchFlow"
 fi
 
-# A non-root caller: the daemon says NotPermitted and devflowctl says so (exit 1, not 3).
+# A non-root caller: the daemon says NotPermitted and devflowctl says so (exit 4, as devflowctl(1) says).
 if command -v runuser >/dev/null && getent passwd nobody >/dev/null; then
         CTL_ANY=$(unpriv_copy "$CTL")
-        if rc_is 1 runuser -u nobody -- "$CTL_ANY" status && grep -qi 'not permitted' "$TEST_DIR/err" &&
+        if rc_is 4 runuser -u nobody -- "$CTL_ANY" status && grep -qi 'not permitted' "$TEST_DIR/err" &&
            grep -q 'as root' "$TEST_DIR/err"; then
-                pass "status as nobody: NotPermitted reported, exit 1"
+                pass "status as nobody: NotPermitted reported, exit 4"
         else
-                fail "status as nobody: NotPermitted reported, exit 1"
+                fail "status as nobody: NotPermitted reported, exit 4"
         fi
-        if rc_is 1 runuser -u nobody -- "$CTL_ANY" --json flows && pyj "$TEST_DIR/out" 'd["error"].endswith("NotPermitted")'; then
+        if rc_is 4 runuser -u nobody -- "$CTL_ANY" doctor && grep -q 'run it as root' "$TEST_DIR/err" &&
+           ! grep -q '^ERROR' "$TEST_DIR/out"; then
+                pass "doctor as nobody: 'run it as root', no misleading findings, exit 4"
+        else
+                fail "doctor as nobody: 'run it as root', exit 4"
+        fi
+        if rc_is 4 runuser -u nobody -- "$CTL_ANY" --json flows && pyj "$TEST_DIR/out" 'd["error"].endswith("NotPermitted")'; then
                 pass "flows --json as nobody: NotPermitted in JSON"
         else
                 fail "flows --json as nobody: NotPermitted in JSON"
@@ -196,6 +211,12 @@ if start_login approve --json test-login "$LOCAL_USER" --rhost 192.0.2.7; then
         tail -1 "$LOGIN_OUT" >"$TEST_DIR/result.json"
         if [ "$LOGIN_RC" -eq 0 ] && pyj "$TEST_DIR/result.json" "d['event'] == 'result' and d['allowed'] is True and d['local_user'] == '$LOCAL_USER'"; then
                 pass "test-login --json approved: allowed as $LOCAL_USER, exit 0"
+                # devflowctl(1): root is shown the claims that decided.
+                if pyj "$TEST_DIR/result.json" "d['message'] == \"claim 'preferred_username' = 'alice'\""; then
+                        pass "test-login as root: the deciding claim and its value ($(cat "$TEST_DIR/result.json"))"
+                else
+                        fail "test-login as root: the deciding claims"; cat "$TEST_DIR/result.json"
+                fi
         else
                 fail "test-login --json approved (exit $LOGIN_RC)"; cat "$LOGIN_OUT"; show_daemon_log
         fi
@@ -268,8 +289,9 @@ if start_login other --json test-login "nosuch$$"; then
         idp_approve "$CODE" '{"preferred_username":"alice"}'
         finish_login
         tail -1 "$LOGIN_OUT" >"$TEST_DIR/result.json"
-        if [ "$LOGIN_RC" -eq 1 ] && pyj "$TEST_DIR/result.json" "d['allowed'] is False and (d.get('error') or d.get('message'))"; then
-                pass "test-login for an account the identity does not map to: refused, exit 1 ($(cat "$TEST_DIR/result.json"))"
+        if [ "$LOGIN_RC" -eq 1 ] && pyj "$TEST_DIR/result.json" "d['allowed'] is False and d['error'] == 'WrongUser' and
+                'maps to local user' in d['message']"; then
+                pass "test-login for an account the identity does not map to: WrongUser (not Denied), exit 1 ($(cat "$TEST_DIR/result.json"))"
         else
                 fail "test-login for another account (exit $LOGIN_RC)"; cat "$LOGIN_OUT"
         fi
@@ -310,7 +332,7 @@ EOF
         has() { pyj "$TEST_DIR/doctor-bad.json" "any(f['check'] == '$1' and f['severity'] == '$2' and $3 and (f['fix'] or f['severity'] == 'ok') for f in d['findings'])"; }
         check "doctor: UsePAM off is an error" has sshd.use_pam error "'UsePAM' in f['message']"
         check "doctor: KbdInteractiveAuthentication off is an error" has sshd.kbd_interactive error "'no' in f['message']"
-        check "doctor: AuthenticationMethods any is a warning" has sshd.authentication_methods warning "'any' in f['message']"
+        check "doctor: AuthenticationMethods any is a warning" has sshd.authentication_methods warning "'any' in f['message'] and 'password' not in f['message']"
         check "doctor: LoginGraceTime 60 < timeout=90" has sshd.login_grace_time error "'60' in f['message'] and '90' in f['message']"
         check "doctor: pam_devflow in common-auth, reaching sudo" has pam.common_auth error "'common-auth' in f['message'] and 'sudo' in f['message']"
         check "doctor: sufficient with nothing deciding after it" has pam.permissive error "'sshd:3' in f['message']"
@@ -323,7 +345,7 @@ EOF
         # The same in text: severity, message and fix lines, and the summary.
         if rc_is 1 "$CTL" doctor --sshd-config "$D/sshd_config" --pam-dir "$D/pam.d" --config "$D/devflowd.conf" \
                 --devflowd "$DEVFLOWD" && grep -q '^ERROR   sshd: UsePAM is' "$TEST_DIR/out" &&
-           grep -q '^        fix: Set .UsePAM yes' "$TEST_DIR/out" && grep -qE '^[0-9]+ errors?, [0-9]+ warnings?\.$' "$TEST_DIR/out"; then
+           grep -q '^        fix: install -m 0644 /usr/share/doc/libpam-devflow/examples/50-devflow.conf /etc/ssh/sshd_config.d/50-devflow.conf && sshd -t' "$TEST_DIR/out" && grep -qE '^[0-9]+ errors?, [0-9]+ warnings?\.$' "$TEST_DIR/out"; then
                 pass "doctor (text): ERROR lines with their fix, summary"
         else
                 fail "doctor (text)"; cat "$TEST_DIR/out"
@@ -337,6 +359,7 @@ HostKey $TEST_DIR/hostkey
 UsePAM yes
 KbdInteractiveAuthentication yes
 AuthenticationMethods publickey,keyboard-interactive keyboard-interactive
+PasswordAuthentication no
 LoginGraceTime 180
 EOF
         printf 'auth required pam_unix.so\n' >"$G/pam.d/common-auth"
@@ -351,6 +374,50 @@ EOF
                 pass "doctor on a good setup: no error, no warning, exit 0"
         else
                 fail "doctor on a good setup"; cat "$TEST_DIR/out"
+        fi
+
+        # What the old README said: lines appended after Debian's "KbdInteractiveAuthentication no". sshd -t
+        # fails; doctor says so as an ERROR quoting sshd and naming the earlier line, exit 1.
+        printf 'HostKey %s\nKbdInteractiveAuthentication no\nUsePAM yes\nKbdInteractiveAuthentication yes\nAuthenticationMethods publickey,keyboard-interactive\n' \
+                "$TEST_DIR/hostkey" >"$G/appended_config"
+        if rc_is 1 "$CTL" --json doctor --sshd-config "$G/appended_config" --pam-dir "$G/pam.d" --config "$G/devflowd.conf" \
+                --devflowd "$DEVFLOWD" &&
+           pyj "$TEST_DIR/out" "any(f['check'] == 'sshd.test' and f['severity'] == 'error' and 'Disabled method' in f['message']
+                and '$G/appended_config:2' in f['message'] and 'sshd_config.d/50-devflow.conf' in f['fix'] for f in d['findings'])"; then
+                pass "doctor: sshd -t failing is an ERROR quoting sshd and naming the earlier line"
+        else
+                fail "doctor: sshd -t failure"; cat "$TEST_DIR/out"
+        fi
+
+        # Password logins through a stack with pam_devflow, invalid module arguments (the ignored timeout=5
+        # must not be used for LoginGraceTime), common-auth left after the module, a permissive account stack.
+        A=$TEST_DIR/doctor-args
+        mkdir -p "$A/pam.d"
+        printf 'HostKey %s\nUsePAM yes\nKbdInteractiveAuthentication yes\nLoginGraceTime 100\n' "$TEST_DIR/hostkey" \
+                >"$A/sshd_config"
+        printf 'auth required pam_unix.so\n' >"$A/pam.d/common-auth"
+        printf 'account required pam_unix.so\n' >"$A/pam.d/common-account"
+        printf 'auth required pam_devflow.so timeout=5 qr=blocks promt=none\n@include common-auth\naccount sufficient pam_permit.so\n@include common-account\n' \
+                >"$A/pam.d/sshd"
+        rc_is 1 "$CTL" --json doctor --sshd-config "$A/sshd_config" --pam-dir "$A/pam.d" --config "$G/devflowd.conf" \
+                --devflowd "$DEVFLOWD" && pass "doctor with argument and stack problems: exit 1" || fail "doctor (args): exit 1"
+        cp "$TEST_DIR/out" "$TEST_DIR/doctor-bad.json"
+        check "doctor: PasswordAuthentication on with pam_devflow in sshd's stack is an error" \
+                has sshd.password error "'PasswordAuthentication' in f['message'] and 'PasswordAuthentication no' in f['fix']"
+        for a in timeout=5 qr=blocks promt=none; do
+                check "doctor: the module ignores '$a' (its own parser): error" has pam.args error "'$a' in f['message'] and 'sshd:1' in f['message']"
+        done
+        check "doctor: LoginGraceTime 100 against the timeout the module really uses (110, not the ignored 5)" \
+                has sshd.login_grace_time error "'100 s' in f['message'] and '110 s' in f['message']"
+        check "doctor: '@include common-auth' after pam_devflow is flagged" has pam.common_after warning "'common-auth' in f['message']"
+        check "doctor: 'account sufficient pam_permit.so' is an error" has pam.account error "'sufficient pam_permit' in f['message']"
+        check "doctor: the IdP is probed by doctor itself" has daemon.idp ok "'HTTP 200' in f['message']"
+        check "doctor: the daemon's last request and its age" has daemon.idp_last ok "'ago' in f['message']"
+        if pyj "$TEST_DIR/out" "not any(f['fix'] and ('in /etc/ssh/sshd_config and' in f['fix'] or f['fix'].startswith('devflowd') or
+                \"'devflowd \" in f['fix']) for f in d['findings'])"; then
+                pass "doctor: no fix tells to edit the end of sshd_config or to run a 'devflowd' that is not on PATH"
+        else
+                fail "doctor: fix texts"; cat "$TEST_DIR/out"
         fi
 
         # A configuration devflowd rejects, and a world-readable map file it points at.
@@ -371,17 +438,36 @@ else
         skip "doctor against sshd -T (openssh-server or ssh-keygen missing)"
 fi
 
+# The IdP goes away: status no longer calls it reachable (the last request's outcome, not a cached
+# discovery document), and doctor's own probe fails.
+idp_stop
+rc_is 1 "$CTL" --json test-login "$LOCAL_USER" --qr=none
+if "$CTL" --json status >"$TEST_DIR/st.json" &&
+   pyj "$TEST_DIR/st.json" 'd["idp_reachable"] is False and d["idp_last_request_age_usec"] < 30000000'; then
+        pass "status after the IdP died: not reachable, last request seconds ago"
+else
+        fail "status after the IdP died"; cat "$TEST_DIR/st.json" "$TEST_DIR/out"
+fi
+G=$TEST_DIR/doctor-good
+if [ -d "$G" ] && rc_is 1 "$CTL" --json doctor --sshd-config "$G/sshd_config" --pam-dir "$G/pam.d" \
+        --config "$G/devflowd.conf" --devflowd "$DEVFLOWD" &&
+   pyj "$TEST_DIR/out" "any(f['check'] == 'daemon.idp' and f['severity'] == 'error' for f in d['findings']) and
+        any(f['check'] == 'daemon.idp_last' and 'no answer' in f['message'] for f in d['findings'])"; then
+        pass "doctor after the IdP died: its own probe fails (error), the daemon's last request got no answer"
+else
+        fail "doctor after the IdP died"; cat "$TEST_DIR/out"
+fi
+
 # doctor with the daemon gone: an error about the bus, exit 1.
 daemon_stop
 check "daemon stopped cleanly, no sanitizer report" asan_clean
 G=$TEST_DIR/doctor-good
 if [ -d "$G" ] && rc_is 1 "$CTL" --json doctor --sshd-config "$G/sshd_config" --pam-dir "$G/pam.d" \
         --config "$G/devflowd.conf" --devflowd "$DEVFLOWD" &&
-   pyj "$TEST_DIR/out" "d['errors'] == 1 and any(f['check'] == 'daemon.bus' and f['severity'] == 'error' for f in d['findings'])"; then
-        pass "doctor without the daemon: one error (daemon.bus), exit 1"
+   pyj "$TEST_DIR/out" "d['errors'] == 2 and any(f['check'] == 'daemon.bus' and f['severity'] == 'error' for f in d['findings'])"; then
+        pass "doctor without the daemon (and the IdP): errors daemon.bus and daemon.idp, exit 1"
 else
         fail "doctor without the daemon"; cat "$TEST_DIR/out"
 fi
 check "status after the daemon stopped: exit 3" rc_is 3 "$CTL" status
-idp_stop
 exit 0

@@ -49,7 +49,8 @@ check "the verdict names the local user" grep -q '^allowed dfapprove ' <<<"$OUT"
 
 login dfapprove '{"preferred_username":"dfother"}'
 check "approved as another user → refused (exit $RC)" test "$RC" -eq 1
-check "... with Denied ($(err_name))" test "$(err_name)" = net.devflow.Devflow1.Error.Denied
+# A mismatched identity has its own error name (WrongUser), not the IdP denial's (Denied).
+check "... with WrongUser ($(err_name))" test "$(err_name)" = net.devflow.Devflow1.Error.WrongUser
 
 login dfnosuchuser '{"preferred_username":"dfnosuchuser"}'
 check "an identity without a local account → UnknownUser ($(err_name))" \

@@ -115,6 +115,35 @@ for f in conf/pam.d/sshd-devflow conf/pam.d/login-devflow conf/pam-configs/devfl
 done
 grep -q 'AuthenticationMethods publickey,keyboard-interactive' conf/pam.d/sshd-devflow
 check "sshd snippet explains AuthenticationMethods publickey,keyboard-interactive" test $? -eq 0
+
+# The sshd drop-in wins over Debian's stock sshd_config, which includes sshd_config.d/*.conf at its top and
+# says "KbdInteractiveAuthentication no" further down (sshd keeps the first value): sshd -t accepts it and
+# the effective settings are the drop-in's. The same lines appended at the end are what sshd -t refuses.
+if [ -x /usr/sbin/sshd ] && command -v ssh-keygen >/dev/null; then
+        [ -d /run/sshd ] || mkdir -m 0755 /run/sshd
+        S=$TEST_DIR/sshd
+        mkdir -p "$S/sshd_config.d"
+        ssh-keygen -q -t ed25519 -N '' -f "$S/hostkey" </dev/null
+        cp conf/sshd_config.d/50-devflow.conf "$S/sshd_config.d/"
+        printf 'Include %s/sshd_config.d/*.conf\nHostKey %s/hostkey\nKbdInteractiveAuthentication no\nUsePAM yes\n' \
+                "$S" "$S" >"$S/sshd_config"
+        if /usr/sbin/sshd -t -f "$S/sshd_config" >"$S/t.out" 2>&1 && /usr/sbin/sshd -T -f "$S/sshd_config" >"$S/T.out" 2>&1 &&
+           grep -qx 'kbdinteractiveauthentication yes' "$S/T.out" && grep -qx 'passwordauthentication no' "$S/T.out" &&
+           grep -qx 'usepam yes' "$S/T.out" && grep -qx 'authenticationmethods publickey,keyboard-interactive' "$S/T.out"; then
+                pass "the sshd drop-in wins over a later 'KbdInteractiveAuthentication no' (sshd -t, sshd -T)"
+        else
+                fail "the sshd drop-in against a Debian-like sshd_config"; cat "$S/t.out" "$S/T.out" | head
+        fi
+        rm "$S/sshd_config.d/50-devflow.conf"
+        grep -v '^#' conf/sshd_config.d/50-devflow.conf >>"$S/sshd_config"
+        if ! /usr/sbin/sshd -t -f "$S/sshd_config" >"$S/t.out" 2>&1 && grep -q 'Disabled method' "$S/t.out"; then
+                pass "the same lines appended to sshd_config: sshd -t refuses them (why the docs say drop-in)"
+        else
+                fail "appended lines: sshd -t"; cat "$S/t.out"
+        fi
+else
+        skip "sshd drop-in against sshd -t (openssh-server missing)"
+fi
 grep -q 'prompt=none' conf/pam.d/login-devflow
 check "console snippet uses prompt=none" test $? -eq 0
 check "pam-auth-update profile is Default: no" grep -qx 'Default: no' conf/pam-configs/devflow

@@ -56,11 +56,12 @@ expect_files() {
 }
 
 expect_files "$lib" \
-        "/usr/lib/$multiarch/security/pam_devflow.so=0644" \
+        "/lib/$multiarch/security/pam_devflow.so=0644" \
         /usr/share/pam-configs/devflow \
         /usr/share/man/man8/pam_devflow.8.gz \
         /usr/share/doc/libpam-devflow/examples/sshd-devflow \
         /usr/share/doc/libpam-devflow/examples/login-devflow \
+        /usr/share/doc/libpam-devflow/examples/50-devflow.conf \
         /usr/share/doc/libpam-devflow/copyright
 
 expect_files "$daemon" \
@@ -93,8 +94,42 @@ check "pam-auth-update profile calls pam_devflow.so" grep -qE '^\s+\[.*\]\s+pam_
 
 # The module in the package exports only the PAM entry points.
 mkdir -p "$TEST_DIR/x" && dpkg-deb -x "$lib" "$TEST_DIR/x"
-syms=$(nm -D --defined-only "$TEST_DIR/x/usr/lib/$multiarch/security/pam_devflow.so" | awk '{print $3}' | sort | tr '\n' ' ')
+syms=$(nm -D --defined-only "$TEST_DIR/x/lib/$multiarch/security/pam_devflow.so" | awk '{print $3}' | sort | tr '\n' ' ')
 check "packaged module exports only pam_sm_* (got: $syms)" test "$syms" = "pam_sm_authenticate pam_sm_setcred "
+
+# The module lands where libpam looks for modules (libpam's pkg-config libdir: Debian 12 /lib/<triplet>),
+# the directory libpam0g ships: removing the package then leaves no "directory not empty" warning.
+pamdir=$(pkg-config --variable=libdir pam)/security
+check "the module's directory is libpam's ($pamdir)" \
+        bash -c "dpkg-deb -c '$lib' | grep -qE ' \.${pamdir//./\\.}/pam_devflow\.so\$'"
+
+# libpam-devflow's prerm warns, naming each file, when /etc/pam.d files other than common-* still use the
+# module (DPKG_ROOT points it at a fake root; pam-auth-update is a stub).
+dpkg-deb -e "$lib" "$TEST_DIR/lib.ctl"
+R=$TEST_DIR/root
+mkdir -p "$R/etc/pam.d" "$TEST_DIR/bin"
+printf '#!/bin/sh\nexit 0\n' >"$TEST_DIR/bin/pam-auth-update"; chmod +x "$TEST_DIR/bin/pam-auth-update"
+printf 'auth required pam_devflow.so timeout=100\n' >"$R/etc/pam.d/sshd"
+printf 'auth [success=done default=die] /lib/x/security/pam_devflow.so prompt=none\n' >"$R/etc/pam.d/login"
+printf '# auth required pam_devflow.so\nauth required pam_unix.so\n' >"$R/etc/pam.d/su"
+printf 'auth [success=end default=ignore] pam_devflow.so\n' >"$R/etc/pam.d/common-auth"
+DPKG_ROOT=$R PATH=$TEST_DIR/bin:$PATH sh "$TEST_DIR/lib.ctl/prerm" remove >"$TEST_DIR/prerm.out" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q "WARNING: *$R/etc/pam.d/sshd\$" "$TEST_DIR/prerm.out" &&
+   grep -q "WARNING: *$R/etc/pam.d/login\$" "$TEST_DIR/prerm.out" && ! grep -q 'pam.d/su$\|pam.d/common-auth' "$TEST_DIR/prerm.out" &&
+   grep -q 'Module is unknown' "$TEST_DIR/prerm.out"; then
+        pass "prerm remove warns, naming sshd and login (not a comment, not common-auth)"
+else
+        fail "prerm remove warning (exit $rc)"; cat "$TEST_DIR/prerm.out"
+fi
+rm "$R/etc/pam.d/sshd" "$R/etc/pam.d/login"
+DPKG_ROOT=$R PATH=$TEST_DIR/bin:$PATH sh "$TEST_DIR/lib.ctl/prerm" remove >"$TEST_DIR/prerm.out" 2>&1
+check "prerm remove is silent when no service uses the module" test ! -s "$TEST_DIR/prerm.out"
+DPKG_ROOT=$R PATH=$TEST_DIR/bin:$PATH sh "$TEST_DIR/lib.ctl/prerm" upgrade 0.1.0-1 >"$TEST_DIR/prerm.out" 2>&1
+check "prerm upgrade does not warn" test ! -s "$TEST_DIR/prerm.out"
+dpkg-deb -e "$daemon" "$TEST_DIR/daemon.ctl2"
+check "devflowd's prerm stops the daemon (systemd or not)" \
+        grep -q 'start-stop-daemon --stop .*--exec /usr/libexec/devflowd' "$TEST_DIR/daemon.ctl2/prerm"
 
 # The packaged configuration is accepted by the packaged daemon.
 dpkg-deb -x "$daemon" "$TEST_DIR/d"

@@ -88,4 +88,22 @@ for w in status flows cancel test-login doctor --json "EXIT STATUS"; do
         grep -qF -- "$w" <<<"$c_text" || missing+=("$w")
 done
 check "devflowctl.1 documents its commands${missing:+ (missing: ${missing[*]})}" test ${#missing[@]} -eq 0
+
+# What devflowctl --help offers, devflowctl(1) documents: every option, and every exit status it names.
+CTL=$TOP/devflowctl/devflowctl
+if [ -x "$CTL" ]; then
+        help=$("$CTL" --help)
+        missing=()
+        for o in $(grep -oE -- '--[a-z][a-z-]+' <<<"$help" | sort -u); do
+                grep -qF -- "$o" <<<"$c_text" || missing+=("$o")
+        done
+        check "devflowctl.1 documents every option of --help${missing:+ (missing: ${missing[*]})}" test ${#missing[@]} -eq 0
+        missing=()
+        for n in $(sed -n '/^Exit status:/,$p' <<<"$help" | grep -oE '\b[0-9]\b' | sort -u); do
+                grep -qE "^ {7}$n( |\$)" <<<"$c_text" || missing+=("$n")
+        done
+        check "devflowctl.1 documents every exit status of --help${missing:+ (missing: ${missing[*]})}" test ${#missing[@]} -eq 0
+else
+        skip "devflowctl options against devflowctl.1 (devflowctl not built: make)"
+fi
 exit 0

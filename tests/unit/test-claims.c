@@ -82,11 +82,11 @@ static const char MAP[] =
 static const Case cases[] = {
         /* basic mapping and whole-string comparison */
         { "plain_allowed", U("\"alice\""), "alice", .allowed = true, .local_user = "alice" },
-        { "alice_vs_pam_alice2", U("\"alice\""), "alice2", .error = -EPERM },
-        { "alice2_vs_pam_alice", U("\"alice2\""), "alice", .error = -EPERM },
-        { "bob_token_for_alice", U("\"bob\""), "alice", .error = -EPERM },
-        { "pam_user_empty", U("\"alice\""), "", .error = -EPERM },
-        { "pam_user_with_escape", U("\"alice\""), "alice\x1b[2J", .error = -EPERM },
+        { "alice_vs_pam_alice2", U("\"alice\""), "alice2", .error = -EXDEV },
+        { "alice2_vs_pam_alice", U("\"alice2\""), "alice", .error = -EXDEV },
+        { "bob_token_for_alice", U("\"bob\""), "alice", .error = -EXDEV },
+        { "pam_user_empty", U("\"alice\""), "", .error = -EXDEV },
+        { "pam_user_with_escape", U("\"alice\""), "alice\x1b[2J", .error = -EXDEV },
         { "safe_punctuation", U("\"a.b_c-d\""), "a.b_c-d", .allowed = true, .local_user = "a.b_c-d" },
         { "missing_account", U("\"carol\""), "carol", .error = -ENOENT },
         { "nss_failure", U("\"nssdown\""), "nssdown", .error = -EIO },
@@ -94,10 +94,10 @@ static const Case cases[] = {
         { "trailing_space", U("\"alice \""), "alice", .error = -EPERM },
         { "trailing_space_pam_same", U("\"alice \""), "alice ", .error = -EPERM },
         { "leading_space", U("\" alice\""), "alice", .error = -EPERM },
-        { "upper_no_fold", U("\"ALICE\""), "alice", .error = -EPERM },
+        { "upper_no_fold", U("\"ALICE\""), "alice", .error = -EXDEV },
         { "upper_no_fold_pam_upper", U("\"ALICE\""), "ALICE", .allowed = true, .local_user = "ALICE" },
         { "upper_fold", U("\"ALICE\""), "alice", .lowercase = true, .allowed = true, .local_user = "alice" },
-        { "upper_fold_pam_upper", U("\"ALICE\""), "ALICE", .lowercase = true, .error = -EPERM },
+        { "upper_fold_pam_upper", U("\"ALICE\""), "ALICE", .lowercase = true, .error = -EXDEV },
         { "embedded_nul", U("\"alice\\u0000bob\""), "alice", .error = -EPERM },
         { "embedded_nul_at_end", U("\"alice\\u0000\""), "alice", .error = -EPERM },
         { "dotdot_slash", U("\"../alice\""), "../alice", .error = -EPERM },
@@ -130,7 +130,7 @@ static const Case cases[] = {
           .username_claim = UC_UPN, .allowed = true, .local_user = "alice" },
         /* ordered username_claim list */
         { "list_first_present", "{\"preferred_username\":\"bob\",\"email\":\"alice\",\"email_verified\":true}",
-          "alice", .username_claim = UC_PU_EMAIL, .error = -EPERM },
+          "alice", .username_claim = UC_PU_EMAIL, .error = -EXDEV },
         { "list_falls_to_second", "{\"email\":\"alice\",\"email_verified\":true}", "alice",
           .username_claim = UC_PU_EMAIL, .allowed = true, .local_user = "alice" },
         { "list_first_not_string_refused", "{\"preferred_username\":7,\"email\":\"alice\",\"email_verified\":true}",
@@ -153,7 +153,7 @@ static const Case cases[] = {
           .allowed = true, .local_user = "alice" },
         { "email_verified_first_wins", "{\"email\":\"bob@example.com\",\"email_verified\":true,"
           "\"preferred_username\":\"alice\"}", "alice", .username_claim = UC_EMAIL_PU, .strip_domains = SD_EXAMPLE,
-          .error = -EPERM },
+          .error = -EXDEV },
         { "ns_email_unverified", "{\"https://example.com/email\":\"alice@example.com\"}", "alice",
           .username_claim = UC_NS_EMAIL, .strip_domains = SD_EXAMPLE, .error = -EPERM },
         { "ns_email_verified", "{\"https://example.com/email\":\"alice@example.com\",\"email_verified\":true}",
@@ -174,16 +174,16 @@ static const Case cases[] = {
         { "strip_suffix_trick", E("\"alice@evilexample.com\"", "true"), "alice", .username_claim = UC_EMAIL,
           .strip_domains = SD_EXAMPLE, .error = -EPERM },
         { "strip_double_at", E("\"alice@evil.com@example.com\"", "true"), "alice", .username_claim = UC_EMAIL,
-          .strip_domains = SD_EXAMPLE, .error = -EPERM },
+          .strip_domains = SD_EXAMPLE, .error = -EXDEV },
         { "strip_empty_local", E("\"@example.com\"", "true"), "", .username_claim = UC_EMAIL,
           .strip_domains = SD_EXAMPLE, .error = -EPERM },
         { "strip_keeps_case_of_local", E("\"Alice@example.com\"", "true"), "alice", .username_claim = UC_EMAIL,
-          .strip_domains = SD_EXAMPLE, .error = -EPERM },
+          .strip_domains = SD_EXAMPLE, .error = -EXDEV },
         { "strip_and_fold", E("\"ALICE@Example.com\"", "true"), "alice", .username_claim = UC_EMAIL,
           .strip_domains = SD_EXAMPLE, .lowercase = true, .allowed = true, .local_user = "alice" },
         { "no_strip_email_account", U("\"alice@example.com\""), "alice@example.com",
           .allowed = true, .local_user = "alice@example.com" },
-        { "no_strip_email_vs_local", U("\"alice@example.com\""), "alice", .error = -EPERM },
+        { "no_strip_email_vs_local", U("\"alice@example.com\""), "alice", .error = -EXDEV },
         /* map_file */
         { "map_sub", "{\"sub\":\"s-123\"}", "alice", .username_claim = UC_SUB, .map = MAP,
           .allowed = true, .local_user = "alice" },
@@ -195,7 +195,7 @@ static const Case cases[] = {
         { "map_wins_over_strip", E("\"bob@partner.org\"", "true"), "bob", .username_claim = UC_EMAIL,
           .strip_domains = SD_EXAMPLE, .map = MAP, .allowed = true, .local_user = "bob" },
         { "map_other_pam_user", "{\"sub\":\"s-123\"}", "bob", .username_claim = UC_SUB, .map = MAP,
-          .error = -EPERM },
+          .error = -EXDEV },
         { "map_no_fold_of_result", "{\"sub\":\"s-123\"}", "alice", .username_claim = UC_SUB, .map = MAP,
           .lowercase = true, .allowed = true, .local_user = "alice" },
         { "map_root_refused", "{\"sub\":\"s-root\"}", "root", .username_claim = UC_SUB, .map = MAP,
@@ -225,7 +225,7 @@ static const Case cases[] = {
           .require_groups = G_ADMINS, .error = -EPERM },
         { "group_second_of_list", G("[\"ops\"]"), "alice", .require_groups = G_OPS_ADMINS,
           .allowed = true, .local_user = "alice" },
-        { "group_rule_then_mismatch", G("[\"admins\"]"), "bob", .require_groups = G_ADMINS, .error = -EPERM },
+        { "group_rule_then_mismatch", G("[\"admins\"]"), "bob", .require_groups = G_ADMINS, .error = -EXDEV },
         { "keycloak_roles", A("realm_access", "{\"roles\":[\"offline_access\",\"admins\"]}"), "alice",
           .require_groups = G_ADMINS, .groups_claim = "realm_access.roles", .allowed = true, .local_user = "alice" },
         { "keycloak_roles_absent", A("realm_access", "{\"other\":[\"admins\"]}"), "alice",
@@ -549,6 +549,34 @@ TEST(get_path) {
         CHECK(claims_get_path(o, ".a") == NULL);
         CHECK(claims_get_path(o, "") == NULL);
         CHECK(claims_get_path(o, "missing") == NULL);
+}
+
+/* What test-login shows root: the username claim and its value, and the groups, acr and amr that matched;
+ * nothing for a refusal (log_message says which rule refused). */
+TEST(decide_explanation) {
+        static const char j[] = "{\"sub\":\"s-1\",\"preferred_username\":\"alice\",\"groups\":[\"x\",\"admins\"],"
+                                "\"acr\":\"urn:hwk\",\"amr\":[\"pwd\",\"otp\"]}";
+        const Case t = { "explain", NULL, "alice", .require_groups = G_OPS_ADMINS, .require_acr = ACR_MFA,
+                         .require_amr = AMR_PWD_OTP };
+        _cleanup_json_ json_object *o = NULL;
+        Verdict v = {};
+        Config c;
+        unsigned calls = 0;
+
+        init_config(&c, &t);
+        CHECK_INTEQ(json_parse_bounded(j, strlen(j), JSON_MAX_DEPTH, &o), 0);
+        CHECK_INTEQ(claims_decide(&c, NULL, o, "alice", NOW, fake_lookup, &calls, &v), 0);
+        CHECK(v.allowed);
+        CHECK(streq_ptr(v.explanation, "claim 'preferred_username' = 'alice'; groups 'admins' (require_groups); "
+                                       "acr 'urn:hwk' (require_acr); amr 'pwd' (require_amr); amr 'otp' (require_amr)"));
+        test_report("test-claims.c:explanation", "allowed", v.allowed && v.explanation && strstr(v.explanation, "admins"));
+        verdict_done(&v);
+
+        CHECK_INTEQ(claims_decide(&c, NULL, o, "bob", NOW, fake_lookup, &calls, &v), 0);
+        CHECK(!v.allowed && v.error == -EXDEV && v.explanation == NULL);
+        test_report("test-claims.c:explanation", "another account: WrongUser (-EXDEV), no explanation",
+                    !v.allowed && v.error == -EXDEV && !v.explanation);
+        verdict_done(&v);
 }
 
 int main(void) {

@@ -1,4 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "log.h"
 #include "test.h"
 
@@ -23,6 +29,38 @@ TEST(strdup_sanitized_removes_controls_and_stray_bytes) {
                 _cleanup_free_ char *s = strdup_sanitized(NULL);
                 CHECK_STREQ(s, "");
         }
+}
+
+/* D-Bus activation without systemd leaves stderr on /dev/null: the log (and the audit events) go to syslog
+ * then, not into nothing. */
+TEST(log_target_follows_stderr) {
+        _cleanup_free_ char *stream = NULL;
+        char path[] = "/tmp/devflow-test-log.XXXXXX";
+        struct stat st;
+        int null, fd, p[2];
+
+        null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        CHECK(null >= 0);
+        CHECK_INTEQ(log_target_for(null, NULL), LOG_TARGET_SYSLOG);
+        CHECK_INTEQ(log_target_for(null, "1:2"), LOG_TARGET_SYSLOG);
+        close(null);
+        /* a closed descriptor */
+        CHECK_INTEQ(log_target_for(null, NULL), LOG_TARGET_SYSLOG);
+
+        CHECK_INTEQ(pipe2(p, O_CLOEXEC), 0);
+        CHECK_INTEQ(log_target_for(p[1], NULL), LOG_TARGET_STDERR);
+        close(p[0]);
+        close(p[1]);
+
+        fd = mkstemp(path);
+        CHECK(fd >= 0);
+        CHECK_INTEQ(fstat(fd, &st), 0);
+        CHECK_INTEQ(log_target_for(fd, NULL), LOG_TARGET_STDERR);
+        CHECK(asprintf(&stream, "%llu:%llu", (unsigned long long) st.st_dev, (unsigned long long) st.st_ino) > 0);
+        CHECK_INTEQ(log_target_for(fd, stream), LOG_TARGET_JOURNAL);
+        CHECK_INTEQ(log_target_for(fd, "0:0"), LOG_TARGET_STDERR);
+        close(fd);
+        unlink(path);
 }
 
 int main(void) {
