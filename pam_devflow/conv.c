@@ -240,7 +240,7 @@ int conv_send(pam_handle_t *pamh, int info_style, const char *info, const char *
         struct pam_message msgs[2];
         const struct pam_message *pmsgs[2];
         struct pam_response *resp = NULL;
-        bool answered;
+        bool answered, typed;
         int n = 0, r;
 
         assert(pamh);
@@ -262,6 +262,10 @@ int conv_send(pam_handle_t *pamh, int info_style, const char *info, const char *
         /* A prompt without an answer (no array, or no string in it: Ctrl-D at a console) is the user or the
          * application leaving, not an Enter. */
         answered = !prompt || (resp && resp[n - 1].resp);
+        /* Text is not an Enter either: sshd's password method (and other applications that answer every
+         * prompt with the password) would otherwise run device flows nobody sees. Never looked at further,
+         * and wiped. */
+        typed = prompt && answered && resp[n - 1].resp[0] != 0;
         responses_free(resp, n);
         if (r == PAM_BUF_ERR)
                 return PAM_BUF_ERR;
@@ -269,6 +273,8 @@ int conv_send(pam_handle_t *pamh, int info_style, const char *info, const char *
                 return PAM_CONV_ERR;
         if (!answered)
                 return PAM_CONV_ERR;
+        if (typed)
+                return PAM_AUTH_ERR;
         return PAM_SUCCESS;
 }
 
@@ -284,7 +290,9 @@ int conv_outcome_message(const Outcome *o, const char *pam_user, char **ret) {
                 return 0;
         }
 
-        if (o->timed_out)
+        if (o->typed_answer)
+                fixed = "Login cancelled: this prompt takes Enter only, not a password.";
+        else if (o->timed_out)
                 fixed = "Login timed out.";
         else if (o->error == -ENOMEM)
                 fixed = "Out of memory.";
