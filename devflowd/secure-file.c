@@ -46,45 +46,60 @@ int check_secure_stat(const struct stat *st, const char *path, SecureFileKind ki
         return 0;
 }
 
+/* Upwards from DIR, the directory a secret file is in, to /. Whoever may write to a directory may rename
+ * or replace what it holds; a sticky bit keeps them from touching entries owned by root, so a sticky
+ * directory is acceptable above the file's own (like /tmp above a root-owned 0700 directory), never as
+ * the file's own (they could create the file before root does, or after it is gone). LEXICAL: DIR is
+ * the path as configured, not resolved: a symbolic link on it must be root's, or its owner could point
+ * it elsewhere (where it leads is checked on the resolved path). */
+static int check_dir_chain(char *dir, bool lexical, char **ret_why) {
+        for (bool own = true;; own = false) {
+                struct stat st;
+                mode_t mode;
+                char *slash;
+
+                if ((lexical ? lstat(dir, &st) : stat(dir, &st)) < 0)
+                        return why(ret_why, -errno, "is in %s, which cannot be examined: %m", dir);
+                mode = st.st_mode & 07777;
+                if (S_ISLNK(st.st_mode)) {
+                        if (!owner_ok(&st))
+                                return why(ret_why, -EPERM, "is reached through %s, a symbolic link owned by uid %u, "
+                                           "not by root; run: chown -h root:root %s", dir, (unsigned) st.st_uid, dir);
+                } else if (!owner_ok(&st))
+                        return why(ret_why, -EPERM, "is in %s, which is owned by uid %u, not by root; run: "
+                                   "chown root:root %s", dir, (unsigned) st.st_uid, dir);
+                else if ((mode & 0022) && own && (mode & S_ISVTX))
+                        return why(ret_why, -EPERM, "is in %s, which others may write to (mode %04o); move it into "
+                                   "a directory only root can write to, such as /etc/devflow", dir, (unsigned) mode);
+                else if ((mode & 0022) && !(mode & S_ISVTX))
+                        return why(ret_why, -EPERM, "is in %s, which group or others may write to (mode %04o); run: "
+                                   "chmod %04o %s", dir, (unsigned) mode, (unsigned) (mode & ~0022), dir);
+                slash = strrchr(dir, '/');
+                if (!slash || streq(dir, "/"))
+                        return 0;
+                slash[slash == dir ? 1 : 0] = 0;
+        }
+}
+
 int check_secure_parents(const char *path, char **ret_why) {
         _cleanup_free_ char *copy = strdup(path), *dir = NULL;
         char *slash;
+        int r;
 
         if (!copy)
                 return -ENOMEM;
         slash = strrchr(copy, '/');
-        if (!slash)
+        if (copy[0] != '/' || !slash)
                 return why(ret_why, -EINVAL, "is not an absolute path");
         slash[slash == copy ? 1 : 0] = 0;
         dir = realpath(copy, NULL);
         if (!dir)
                 return why(ret_why, -errno, "is in a directory that cannot be resolved: %m");
 
-        /* Upwards from the file's own directory. Whoever may write to a directory may rename or replace
-         * what it holds; a sticky bit keeps them from touching entries owned by root, so a sticky
-         * directory is acceptable above the file's own (like /tmp above a root-owned 0700 directory),
-         * never as the file's own (they could create the file before root does, or after it is gone). */
-        for (bool own = true;; own = false) {
-                struct stat st;
-                mode_t mode;
-
-                if (stat(dir, &st) < 0)
-                        return why(ret_why, -errno, "is in %s, which cannot be examined: %m", dir);
-                mode = st.st_mode & 07777;
-                if (!owner_ok(&st))
-                        return why(ret_why, -EPERM, "is in %s, which is owned by uid %u, not by root; run: "
-                                   "chown root:root %s", dir, (unsigned) st.st_uid, dir);
-                if ((mode & 0022) && own && (mode & S_ISVTX))
-                        return why(ret_why, -EPERM, "is in %s, which others may write to (mode %04o); move it into "
-                                   "a directory only root can write to, such as /etc/devflow", dir, (unsigned) mode);
-                if ((mode & 0022) && !(mode & S_ISVTX))
-                        return why(ret_why, -EPERM, "is in %s, which group or others may write to (mode %04o); run: "
-                                   "chmod %04o %s", dir, (unsigned) mode, (unsigned) (mode & ~0022), dir);
-                if (streq(dir, "/"))
-                        return 0;
-                slash = strrchr(dir, '/');
-                slash[slash == dir ? 1 : 0] = 0;
-        }
+        r = check_dir_chain(copy, /* lexical= */ true, ret_why);
+        if (r < 0)
+                return r;
+        return check_dir_chain(dir, /* lexical= */ false, ret_why);
 }
 
 static int open_secure(const char *path, char **ret_why) {

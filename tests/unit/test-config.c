@@ -301,6 +301,33 @@ TEST(secret_file_directories) {
         (void) unlink(s1), (void) unlink(s2), (void) rmdir(sub), (void) rmdir(open_dir), (void) rmdir(sticky);
 }
 
+/* A symbolic link on the way to a secret: its owner could point it elsewhere. */
+TEST(secret_file_through_a_symlink) {
+        _cleanup_free_ char *real = NULL, *sticky = NULL, *link = NULL, *secret = NULL, *via = NULL, *extra = NULL,
+                *e = NULL, *want = NULL;
+
+        CHECK(asprintf(&real, "%s/real", tmpdir) > 0 && asprintf(&secret, "%s/client_secret", real) > 0);
+        CHECK(asprintf(&sticky, "%s/tmp", tmpdir) > 0 && asprintf(&link, "%s/link", sticky) > 0 &&
+              asprintf(&via, "%s/client_secret", link) > 0);
+        CHECK(mkdir(real, 0755) == 0 && mkdir(sticky, 0755) == 0 && chmod(sticky, 01777) == 0);
+        write_file(secret, "t0p-secret\n", 0600);
+        CHECK(symlink(real, link) == 0);
+        CHECK(asprintf(&extra, "client_auth = client_secret_basic\nclient_secret_file = %s\n", via) > 0);
+
+        e = parse(extra, NULL);
+        CHECK_STREQ(e, "");             /* our own link in a sticky directory: nobody else can change it */
+        e = mfree(e);
+        if (geteuid() == 0) {
+                CHECK(lchown(link, 65534, 65534) == 0);
+                e = parse(extra, NULL);
+                CHECK(asprintf(&want, "is reached through %s, a symbolic link owned by uid 65534, not by root; run: "
+                               "chown -h root:root %s", link, link) > 0);
+                CHECK(has(e, want));
+        } else
+                printf("SKIP: %s: a link owned by another user (needs root)\n", __func__);
+        (void) unlink(link), (void) unlink(secret), (void) rmdir(real), (void) rmdir(sticky);
+}
+
 TEST(ca_file_and_cert_writable) {
         _cleanup_free_ char *ca = NULL, *extra = NULL, *e = NULL, *want = NULL;
 
