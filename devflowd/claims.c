@@ -149,11 +149,17 @@ static bool is_email_claim(const char *name) {
         return strcasecmp(last, "email") == 0;
 }
 
-static bool email_verified(json_object *claims) {
+/* The verification that belongs to the email claim NAME: the claim NAME + "_verified" ("email_verified"
+ * for "email", "https://example.com/email_verified" for "https://example.com/email"). OIDC Core 5.1:
+ * email_verified speaks about the standard email claim only, so it vouches for no other. */
+static bool email_verified(json_object *claims, const char *name) {
+        _cleanup_free_ char *flag = NULL;
         json_object *v;
 
+        if (asprintf(&flag, "%s_verified", name) < 0)
+                return false;           /* fail closed: not verified */
         /* The JSON boolean true only: "true" as a string is not a verification. */
-        return json_object_object_get_ex(claims, "email_verified", &v) &&
+        return json_object_object_get_ex(claims, flag, &v) &&
                 json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }
 
@@ -173,7 +179,7 @@ static const char *find_username_claim(const Config *c, json_object *claims, jso
 
                 if (!json_object_object_get_ex(claims, *n, &v))
                         continue;
-                if (is_email_claim(*n) && !email_verified(claims)) {
+                if (is_email_claim(*n) && !email_verified(claims, *n)) {
                         if (!skipped)
                                 skipped = *n;
                         continue;
@@ -356,8 +362,8 @@ int claims_decide(const Config *c, const UserMap *map, json_object *claims, cons
                         return refuse(ret, -EPERM,
                                       xasprintf("Your email address is not verified at the identity provider."),
                                       xasprintf("refused user '%s' (sub '%s'): claim '%s' present but "
-                                                "email_verified is not true, and no other username claim",
-                                                q_pam, q_sub, skipped_email));
+                                                "'%s_verified' is not true, and no other username claim",
+                                                q_pam, q_sub, skipped_email, skipped_email));
                 return refuse(ret, -EPERM,
                               xasprintf("The identity provider did not send a user name."),
                               xasprintf("refused user '%s' (sub '%s'): none of the username claims is present",

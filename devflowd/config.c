@@ -789,6 +789,22 @@ int config_verify(Config *c, const char *filename, ConfigErrors *errors) {
                 break;
         }
 
+        /* Trust anchors and the client certificate: not secret, but whoever may change them may
+         * impersonate the IdP or the client. */
+        for (size_t i = 0; i < 2; i++) {
+                const char *key = i == 0 ? "ca_file" : "client_cert_file";
+                const char *path = i == 0 ? c->ca_file : c->client_cert_file;
+                _cleanup_free_ char *why = NULL;
+                int r;
+
+                if (!path)
+                        continue;
+                r = check_file_kind(path, SECURE_FILE_TRUSTED, &why);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        VERR(key, "%s %s", path, strna(why));
+        }
         if (c->client_key_file) {
                 _cleanup_free_ char *why = NULL;
                 if (check_secure_file(c->client_key_file, &why) < 0)
@@ -807,7 +823,7 @@ int config_verify(Config *c, const char *filename, ConfigErrors *errors) {
         return errors->n > n_before ? -EINVAL : 0;
 }
 
-static int read_text_file(const char *path, char **ret, size_t *ret_len) {
+static int read_text_file(const char *path, char **ret, size_t *ret_len, struct stat *ret_st) {
         _cleanup_free_ char *buf = NULL;
         FILE *f;
         size_t n;
@@ -815,6 +831,12 @@ static int read_text_file(const char *path, char **ret, size_t *ret_len) {
         f = fopen(path, "re");
         if (!f)
                 return -errno;
+        /* The rules are checked on the file that is read, not on whatever the path names later. */
+        if (fstat(fileno(f), ret_st) < 0) {
+                int r = -errno;
+                fclose(f);
+                return r;
+        }
         buf = malloc(CONFIG_MAX_FILE + 2);
         if (!buf) {
                 fclose(f);
@@ -832,15 +854,46 @@ static int read_text_file(const char *path, char **ret, size_t *ret_len) {
         return 0;
 }
 
+/* Adds the error for PATH breaking a file rule (secure-file.h), at LINE/KEY when a key is the reason. */
+static int file_rule_error(ConfigErrors *errors, const char *path, unsigned line, const char *section,
+                           const char *key, int r, const char *why, const char *hint) {
+        if (r == -ENOMEM)
+                return r;
+        return add_error(errors, path, line, section, key, "%s %s%s", path, strna(why), strempty(hint));
+}
+
 static int parse_file(Config *c, const char *path, ConfigErrors *errors) {
-        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ char *text = NULL, *why = NULL;
+        const struct ConfigOrigin *o;
+        struct stat st;
         size_t len = 0;
         int r;
 
-        r = read_text_file(path, &text, &len);
+        r = read_text_file(path, &text, &len, &st);
         if (r < 0)
                 return add_error(errors, path, 0, NULL, NULL, "cannot read: %s", strerror(-r));
-        return config_parse_text(c, path, text, len, errors);
+        /* It decides who logs in (allow_root, the IdP, the mapping): root's alone. */
+        r = check_secure_stat(&st, path, SECURE_FILE_TRUSTED, &why);
+        if (r < 0 && file_rule_error(errors, path, 0, NULL, NULL, r, why, NULL) == -ENOMEM)
+                return -ENOMEM;
+        why = mfree(why);
+
+        r = config_parse_text(c, path, text, len, errors);
+        if (r == -ENOMEM)
+                return r;
+
+        /* An inline client_secret makes this file a secret file. */
+        o = origin(c, "idp", "client_secret");
+        if (c->client_secret && o && o->file && streq(o->file, path)) {
+                int q = check_secure_stat(&st, path, SECURE_FILE_SECRET, &why);
+                if (q >= 0)
+                        q = check_secure_parents(path, &why);
+                if (q < 0 && file_rule_error(errors, path, o->line, "idp", "client_secret", q, why,
+                                             " (it holds the client secret; or move the secret to "
+                                             "client_secret_file)") == -ENOMEM)
+                        return -ENOMEM;
+        }
+        return r;
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -870,7 +923,16 @@ int config_load(const char *path, Config **ret, ConfigErrors *ret_errors) {
         }
         d = opendir(dir);
         if (d) {
+                _cleanup_free_ char *why = NULL;
                 struct dirent *de;
+                struct stat st;
+
+                /* Whoever may write to it may add a drop-in that says allow_root = yes. */
+                r = fstat(dirfd(d), &st) < 0 ? -errno : check_secure_stat(&st, dir, SECURE_FILE_DIRECTORY, &why);
+                if (r < 0 && file_rule_error(ret_errors, dir, 0, NULL, NULL, r, why ?: strerror(-r), NULL) == -ENOMEM) {
+                        closedir(d);
+                        goto fail;
+                }
                 while ((de = readdir(d))) {
                         size_t n = strlen(de->d_name);
                         char **nf;

@@ -11,7 +11,7 @@
 #include <systemd/sd-journal.h>
 
 #include "log.h"
-#include "utf8.h"
+#include "text-safety.h"
 
 static int log_max_level = LOG_INFO;
 static int log_to_journal = -1;         /* -1: not decided yet; else 1 for the journal, 0 otherwise */
@@ -71,6 +71,9 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         va_start(ap, format);
         (void) vsnprintf(buf, sizeof buf, format, ap);
         va_end(ap);
+        /* Whatever a caller, a user or an IdP put into the arguments: no control, bidi or invisible
+         * characters reach the log, and a sequence cut by the buffer's end becomes '?'. */
+        text_sanitize(buf);
 
         if (log_to_journal < 0)
                 log_open();
@@ -85,31 +88,4 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 
         errno = saved;
         return -error;
-}
-
-char *strdup_sanitized(const char *s) {
-        char *r;
-        size_t j = 0;
-
-        if (!s)
-                return strdup("");
-        r = malloc(strlen(s) + 1);
-        if (!r)
-                return NULL;
-        for (const unsigned char *p = (const unsigned char *) s; *p;) {
-                size_t n = utf8_sequence_len(p);
-
-                /* C0, DEL, C1 (U+0080–U+009F), and any byte outside a valid UTF-8 sequence: a lone 0x9b is
-                 * CSI on a terminal that is not in UTF-8 mode. */
-                if (n == 0 || *p < 0x20 || *p == 0x7f || (n == 2 && p[0] == 0xc2 && p[1] <= 0x9f)) {
-                        r[j++] = '?';
-                        p += n ? n : 1;
-                        continue;
-                }
-                memcpy(r + j, p, n);
-                j += n;
-                p += n;
-        }
-        r[j] = 0;
-        return r;
 }

@@ -5,10 +5,12 @@
 #include <syslog.h>
 
 #include "macro.h"
+#include "text-safety.h"     /* strdup_sanitized(), for quoting what a caller or an IdP controls */
 
 /* Daemon logging: to the journal when stderr is connected to it (JOURNAL_STREAM), to syslog (facility
  * authpriv) when stderr leads nowhere (closed or /dev/null: D-Bus activation without systemd), else plain
- * stderr lines with "<N>" SD_* prefixes. Never pass a token, device_code or secret. */
+ * stderr lines with "<N>" SD_* prefixes. Never pass a token, device_code or secret. Every message goes
+ * through text_sanitize() (common/text-safety.h) before it is written. */
 
 typedef enum LogTarget {
         LOG_TARGET_STDERR,
@@ -43,6 +45,3 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 #define log_error_errno(e, ...)   log_full_errno(LOG_ERR, (e), __VA_ARGS__)
 #define log_oom() log_error_errno(ENOMEM, "Out of memory.")
 
-/* Copy of s with control characters (C0, DEL, C1 in UTF-8) replaced by '?', for quoting what an
- * IdP or a caller controls. Returns NULL on ENOMEM. */
-char *strdup_sanitized(const char *s);

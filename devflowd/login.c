@@ -79,10 +79,31 @@ static int on_linger(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* The IdP's error_description only for root's devflowctl: a flow it started (service 'devflowctl') and a
+ * recipient whose uid, from the bus, is 0. Anything else, or any error finding out, gets none. */
+static bool detail_for(const Login *l, sd_bus_message *to) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        uid_t uid;
+
+        if (!l->detail || !streq(l->service, "devflowctl"))
+                return false;
+        if (sd_bus_query_sender_creds(to, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds) < 0 ||
+            sd_bus_creds_get_euid(creds, &uid) < 0)
+                return false;
+        return uid == 0;
+}
+
+static int reply_error(const Login *l, sd_bus_message *to, const char *error_name) {
+        if (detail_for(l, to))
+                return sd_bus_reply_method_errorf(to, error_name, "%s The identity provider said: '%s'",
+                                                  strempty(l->message), l->detail);
+        return sd_bus_reply_method_errorf(to, error_name, "%s", strempty(l->message));
+}
+
 static int reply_wait(Login *l, sd_bus_message *msg) {
         if (!l->error_name)
                 return sd_bus_reply_method_return(msg, "bss", 1, l->local_user, strempty(l->message));
-        return sd_bus_reply_method_errorf(msg, l->error_name, "%s", strempty(l->message));
+        return reply_error(l, msg, l->error_name);
 }
 
 /* The one place a flow ends. error_name NULL means allowed as l->local_user. */
@@ -122,8 +143,7 @@ static void finish(Login *l, FlowState state, const char *error_name, const char
 
         if (l->start_msg) {
                 /* Failed before a code was issued. */
-                r = sd_bus_reply_method_errorf(l->start_msg, error_name ?: DEVFLOW_ERROR_IDP_ERROR, "%s",
-                                               strempty(message));
+                r = reply_error(l, l->start_msg, error_name ?: DEVFLOW_ERROR_IDP_ERROR);
                 if (r < 0)
                         log_debug_errno(r, "Failed to answer StartLogin, ignoring: %m");
                 l->start_msg = sd_bus_message_unref(l->start_msg);
@@ -146,14 +166,30 @@ static void finish(Login *l, FlowState state, const char *error_name, const char
                                   l->id);
 }
 
-/* "The identity provider refused: error: description", from sanitized IdP words. */
-static char *idp_refusal(const OAuthError *e) {
+/* What the caller of a flow may read when the IdP said no (-EPROTO) or the daemon rejected the IdP's
+ * reply (-EBADMSG). The caller may be anyone who reached the PAM stage (ssh user@host), so a refusal
+ * carries a short reason and the IdP's error code only, never its error_description (it can name the
+ * client's secret, keys or policy): that goes to the log here and, as l->detail, to root's devflowctl. A
+ * reply the daemon itself found unusable is said to be the daemon's rejection, in its own fixed words. */
+static int idp_error(Login *l, int r, const char *what, long status, const OAuthError *e, char **ret_message) {
         char *msg;
 
-        if (asprintf(&msg, "The identity provider refused: %s%s%s", strna(e->error),
-                     e->error_description ? ": " : "", strempty(e->error_description)) < 0)
-                return NULL;
-        return msg;
+        if (r == -EBADMSG) {
+                log_warning("Flow %s: the %s reply (HTTP %ld) is unusable: %s", l->id, what, status,
+                            strna(e->error_description));
+                if (asprintf(&msg, "The login service rejected the identity provider's reply (%s).",
+                             strna(e->error_description)) < 0)
+                        return -ENOMEM;
+        } else {
+                log_warning("Flow %s: %s refused (HTTP %ld): %s%s%s", l->id, what, status,
+                            strna(e->error), e->error_description ? ": " : "", strempty(e->error_description));
+                if (asprintf(&msg, "The identity provider refused the login (%s).", strna(e->error)) < 0)
+                        return -ENOMEM;
+                free(l->detail);
+                l->detail = e->error_description ? strdup(e->error_description) : NULL;
+        }
+        *ret_message = msg;
+        return 0;
 }
 
 static void fail_transport(Login *l, const HttpReply *reply, const char *what) {
@@ -265,9 +301,10 @@ static void on_token_reply(HttpRequest *req, const HttpReply *reply, void *userd
 
         a = flow_machine_token_reply(&l->machine, mono_now(l), t.kind, &when);
         if (t.kind == TOKEN_REPLY_ERROR && l->machine.state == FLOW_STATE_FAILED) {
-                /* A final error in the IdP's words (past expiry the machine says EXPIRED instead). */
-                _cleanup_free_ char *msg = idp_refusal(&t.error);
-                finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_ERROR, msg ?: "The identity provider refused.");
+                /* A final error from the IdP (past expiry the machine says EXPIRED instead). */
+                _cleanup_free_ char *msg = NULL;
+                (void) idp_error(l, -EPROTO, "token request", reply->status, &t.error, &msg);
+                finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_ERROR, msg ?: "The identity provider refused the login.");
                 return;
         }
         if (t.kind == TOKEN_REPLY_TOKENS && l->machine.state == FLOW_STATE_VALIDATING) {
@@ -469,17 +506,20 @@ static void on_device_auth(HttpRequest *req, const HttpReply *reply, void *userd
         r = oauth_parse_device_auth(reply->status, reply->body, reply->size, l->manager->config->allow_http_loopback,
                                     &d, &err);
         if (r < 0) {
-                _cleanup_free_ char *msg = idp_refusal(&err);
+                _cleanup_free_ char *msg = NULL;
 
-                log_warning("Flow %s: device authorization refused (HTTP %ld): %s: %s", l->id, reply->status,
-                            strna(err.error), strempty(err.error_description));
+                if (r == -ENOMEM || idp_error(l, r, "device authorization", reply->status, &err, &msg) < 0) {
+                        (void) log_oom();
+                        finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_ERROR, "Out of memory.");
+                        return;
+                }
                 if (reply->status >= 500) {
                         /* The IdP is down or overloaded: a stack may fall back (PAM_AUTHINFO_UNAVAIL). */
                         finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE,
                                "The identity provider is unavailable; try again later.");
                         return;
                 }
-                finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_ERROR, msg ?: "The identity provider refused.");
+                finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_ERROR, msg);
                 return;
         }
 
@@ -490,7 +530,8 @@ static void on_device_auth(HttpRequest *req, const HttpReply *reply, void *userd
 
         r = flow_machine_device_auth(&l->machine, now, d.expires_in_usec, d.interval_usec);
         if (r < 0) {
-                finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_ERROR, "The identity provider's reply was unusable.");
+                finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_ERROR,
+                       "The login service rejected the identity provider's reply (expires_in or interval).");
                 return;
         }
         l->expires_realtime = mono_to_realtime(l, l->machine.expires_at);
@@ -676,6 +717,7 @@ Login *login_free(Login *l) {
         free(l->verification_uri);
         free(l->verification_uri_complete);
         free(l->message);
+        free(l->detail);
         free(l->local_user);
         free(l->sub);
         free(l);

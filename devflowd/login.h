@@ -46,7 +46,8 @@ struct Login {
         /* The outcome once done: error_name NULL when allowed. */
         bool done;
         const char *error_name;
-        char *message;
+        char *message;                  /* fit for whoever called */
+        char *detail;                   /* the IdP's error_description (sanitized): root's devflowctl only */
         char *local_user;
         char *sub;
         sd_event_source *linger;

@@ -82,6 +82,8 @@ int bus_outcome_to_pam(const Outcome *o, const char *pam_user) {
                 return PAM_AUTH_ERR;
         if (o->conv_failed)
                 return PAM_CONV_ERR;
+        if (o->typed_answer)
+                return PAM_AUTH_ERR;    /* not an Enter: the login ends; a password module after us may run */
         if (o->error == -ENOMEM)
                 return PAM_BUF_ERR;
         if (sd_bus_error_is_set(&o->bus_error)) {

@@ -32,6 +32,7 @@ typedef struct Outcome {
         int error;                      /* < 0: a local failure (errno); -EBADMSG: malformed reply */
         sd_bus_error bus_error;         /* a D-Bus error reply: name and message */
         bool conv_failed;               /* the conversation failed */
+        bool typed_answer;              /* the Enter prompt was answered with text (a password?) */
         bool timed_out;                 /* the module's own timeout passed */
         bool have_verdict;              /* Wait() answered (b allowed, s local_user, s message) */
         bool allowed;

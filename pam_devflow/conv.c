@@ -12,41 +12,8 @@
 #include "conv.h"
 #include "devflow-bus.h"
 #include "macro.h"
-
-/* Decodes one UTF-8 character. Returns its length (1..4), or 0 when the bytes are not valid UTF-8
- * (stray continuation bytes, overlong forms, surrogates, beyond U+10FFFF, truncated). */
-static size_t utf8_decode(const unsigned char *p, uint32_t *ret) {
-        uint32_t c;
-        size_t n;
-
-        if (p[0] < 0x80) {
-                *ret = p[0];
-                return 1;
-        }
-        if (p[0] >= 0xC2 && p[0] <= 0xDF)
-                n = 2, c = p[0] & 0x1F;
-        else if (p[0] >= 0xE0 && p[0] <= 0xEF)
-                n = 3, c = p[0] & 0x0F;
-        else if (p[0] >= 0xF0 && p[0] <= 0xF4)
-                n = 4, c = p[0] & 0x07;
-        else
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((p[i] & 0xC0) != 0x80)      /* also stops at the NUL */
-                        return 0;
-                c = (c << 6) | (p[i] & 0x3F);
-        }
-        if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-                return 0;
-        *ret = c;
-        return n;
-}
-
-/* Invisible characters that reorder or hide text (Trojan Source): not shown either. */
-static bool is_format_char(uint32_t c) {
-        return (c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) ||
-                c == 0xFEFF || c == 0x061C;
-}
+#include "text-safety.h"
+#include "utf8.h"
 
 /* Skips a control string (OSC, DCS, SOS, PM, APC) after its introducer: up to and including BEL, ST
  * (ESC \ or 0x9C, raw or as UTF-8), or the end. */
@@ -137,7 +104,7 @@ int conv_sanitize(const char *s, size_t max, char **ret) {
                         p = skip_c1(c, p + l);
                         continue;
                 }
-                if (c < 0x20 || c == 0x7F || is_format_char(c)) {
+                if (text_char_is_unsafe(c)) {     /* the rule the daemon's logs follow too */
                         p += l;
                         continue;
                 }
@@ -273,7 +240,7 @@ int conv_send(pam_handle_t *pamh, int info_style, const char *info, const char *
         struct pam_message msgs[2];
         const struct pam_message *pmsgs[2];
         struct pam_response *resp = NULL;
-        bool answered;
+        bool answered, typed;
         int n = 0, r;
 
         assert(pamh);
@@ -295,6 +262,10 @@ int conv_send(pam_handle_t *pamh, int info_style, const char *info, const char *
         /* A prompt without an answer (no array, or no string in it: Ctrl-D at a console) is the user or the
          * application leaving, not an Enter. */
         answered = !prompt || (resp && resp[n - 1].resp);
+        /* Text is not an Enter either: sshd's password method (and other applications that answer every
+         * prompt with the password) would otherwise run device flows nobody sees. Never looked at further,
+         * and wiped. */
+        typed = prompt && answered && resp[n - 1].resp[0] != 0;
         responses_free(resp, n);
         if (r == PAM_BUF_ERR)
                 return PAM_BUF_ERR;
@@ -302,6 +273,8 @@ int conv_send(pam_handle_t *pamh, int info_style, const char *info, const char *
                 return PAM_CONV_ERR;
         if (!answered)
                 return PAM_CONV_ERR;
+        if (typed)
+                return PAM_AUTH_ERR;
         return PAM_SUCCESS;
 }
 
@@ -317,7 +290,9 @@ int conv_outcome_message(const Outcome *o, const char *pam_user, char **ret) {
                 return 0;
         }
 
-        if (o->timed_out)
+        if (o->typed_answer)
+                fixed = "Login cancelled: this prompt takes Enter only, not a password.";
+        else if (o->timed_out)
                 fixed = "Login timed out.";
         else if (o->error == -ENOMEM)
                 fixed = "Out of memory.";

@@ -58,7 +58,9 @@ int conv_build_info(const ConvInfo *info, char **ret);
 
 /* One conversation call: an optional PAM_TEXT_INFO/PAM_ERROR_MSG text (info_style) followed by an
  * optional prompt (PAM_PROMPT_ECHO_OFF). sshd shows info text only together with the next prompt, so
- * both travel together. Answers are wiped and freed. Returns PAM_SUCCESS, PAM_CONV_ERR or PAM_BUF_ERR. */
+ * both travel together. Answers are wiped and freed, never read. Returns PAM_SUCCESS (an empty answer:
+ * Enter), PAM_AUTH_ERR (the prompt was answered with text, e.g. a password: not an Enter), PAM_CONV_ERR
+ * (the conversation failed, or no answer at all) or PAM_BUF_ERR. */
 int conv_send(pam_handle_t *pamh, int info_style, const char *info, const char *prompt);
 
 /* The text shown with PAM_ERROR_MSG after a failed login (sanitised daemon message where there is one);

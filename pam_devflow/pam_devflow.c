@@ -163,6 +163,14 @@ static bool converse(Login *l, int style, const char *info, const char *prompt) 
         int r = conv_send(l->pamh, style, l->silent ? NULL : info, prompt);
         if (r == PAM_SUCCESS)
                 return true;
+        if (r == PAM_AUTH_ERR) {
+                /* What was typed may be a password: its length is not logged either. */
+                pam_syslog(l->pamh, LOG_NOTICE, "The Enter prompt for '%s' was answered with text, not Enter "
+                           "(a password sent to every prompt?); ending the login", l->log_user);
+                l->outcome.typed_answer = true;
+                l->outcome.done = true;
+                return false;
+        }
         pam_syslog(l->pamh, LOG_ERR, "Conversation failed: %s", pam_strerror(l->pamh, r));
         if (r == PAM_BUF_ERR)
                 l->outcome.error = -ENOMEM;
@@ -266,7 +274,7 @@ static int run(Login *l) {
                         l->outcome.done = true;
                         return 0;
                 }
-                if (l->outcome.conv_failed || l->outcome.error == -ENOMEM) {
+                if (l->outcome.conv_failed || l->outcome.typed_answer || l->outcome.error == -ENOMEM) {
                         cancel_flow(l);
                         return 0;
                 }

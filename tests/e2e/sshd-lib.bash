@@ -5,8 +5,9 @@
 #
 # sshd_start NAME "MODULE ARGS" [sshd_config lines...]: in $TEST_DIR/NAME writes a host key, a pam_wrapper service dir with an
 #   "sshd" service (auth required pam_devflow.so ARGS; account/session pam_permit) and an sshd_config for
-#   keyboard-interactive only on 127.0.0.1:$SSHD_PORT, then runs /usr/sbin/sshd -D -e in its own mount
-#   namespace with a private /run where the test bus's directory is bind-mounted on /run/dbus (sshd clears the environment of
+#   keyboard-interactive only on 127.0.0.1:$SSHD_PORT (the sshd_config lines given override that), then runs
+#   /usr/sbin/sshd -D -e in its own mount namespace with a private /run where the test bus's directory is
+#   bind-mounted on /run/dbus (sshd clears the environment of
 #   its PAM process, so DBUS_SYSTEM_BUS_ADDRESS would not reach the module). Sets SSHD_PORT, SSHD_PID,
 #   SSHD_LOG for the last sshd started (ssh_open connects to $SSHD_PORT); several may run at once.
 # ssh_open NAME USER [env VAR=value ...]: runs the real ssh client for USER@127.0.0.1 in a new tmux
@@ -107,6 +108,8 @@ sshd_start() {
         SSHD_PORT=$(sshd_free_port)
         SSHD_LOG=$dir/sshd.log
         {
+                # The caller's lines first: for sshd the first value of a keyword wins, so they override.
+                printf '%s\n' "$@"
                 echo "ListenAddress 127.0.0.1:$SSHD_PORT"
                 echo "HostKey $dir/host_ed25519"
                 echo "PidFile $dir/sshd.pid"
@@ -120,10 +123,9 @@ sshd_start() {
                 echo "PrintLastLog no"
                 echo "UseDNS no"
                 echo "LogLevel VERBOSE"
-                printf '%s\n' "$@"
         } >"$dir/sshd_config"
         (sshd_private_run /usr/sbin/sshd -t -f "$dir/sshd_config") || { echo "sshd -t rejects the config"; return 1; }
-        # unshare execs the shell, which execs sshd: $! is sshd's pid.
+        # In the background sshd_private_run execs unshare, which execs the shell, which execs sshd: $! is sshd's pid.
         sshd_private_run env LD_PRELOAD="$PAM_WRAPPER_LIB" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$SSHD_PAM_DIR" \
                 /usr/sbin/sshd -D -e -f "$dir/sshd_config" >>"$SSHD_LOG" 2>&1 &
         SSHD_PID=$!

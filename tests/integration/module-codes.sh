@@ -2,7 +2,8 @@
 # Every PAM return code of the real module (pam_wrapper + pamtester) against the real daemon (ASan build) on
 # a private bus and the fake IdP: approve → SUCCESS; deny, another identity, module timeout → AUTH_ERR;
 # unknown account → USER_UNKNOWN; daemon absent, daemon killed mid-wait, IdP down → AUTHINFO_UNAVAIL;
-# per-user flow limit → MAXTRIES; prompt=enter before and after approving; control characters from the IdP
+# per-user flow limit → MAXTRIES; prompt=enter before and after approving; text typed at the Enter prompt
+# ends the login; control characters from the IdP
 # never reach the terminal; no secret in any output or the daemon log.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/idp/idp.sh"
@@ -190,6 +191,28 @@ pt_finish 15
 expect "prompt=enter, the conversation fails → PAM_CONV_ERR" "Conversation error"
 check "conversation failed: the daemon's flow was cancelled" \
         wait_for 3 grep -q "audit: cancelled .*service='dfcodes-enter'" "$DAEMON_LOG"
+settle
+
+# ---- a password typed at the Enter prompt (sshd's password method answers every prompt with it) ---------
+# Not an Enter: the login ends at once, the daemon's flow is cancelled, no second code is asked for, and the
+# typed text is in no log.
+printf 'hunter2-typed\nhunter2-typed\nhunter2-typed\n' >"$TEST_DIR/password.in"
+issued_before=$(grep -c "audit: code-issued .*service='dfcodes-enter'" "$DAEMON_LOG")
+t0=$(date +%s)
+# (pam_wrapper shows the module's syslog lines below LOG_ERR only at a higher debug level)
+PAM_WRAPPER_DEBUGLEVEL=2 pt_start typed dfcodes-enter "$U" "$TEST_DIR/password.in"
+pt_finish 20
+secs=$(( $(date +%s) - t0 ))
+expect "prompt=enter answered with text → PAM_AUTH_ERR" "$S_AUTH_ERR"
+check "typed answer: the login ended at once ($secs s)" test "$secs" -le 4
+check "typed answer: the user is told why" grep -qF "this prompt takes Enter only" "$PT_OUT"
+check "typed answer: the module logged it" grep -qF "was answered with text, not Enter" "$PT_OUT"
+check "typed answer: the daemon's flow was cancelled" \
+        wait_for 3 grep -q "audit: cancelled .*service='dfcodes-enter'" "$DAEMON_LOG"
+issued=$(( $(grep -c "audit: code-issued .*service='dfcodes-enter'" "$DAEMON_LOG") - issued_before ))
+check "typed answer: one code issued, no new one requested ($issued)" test "$issued" -eq 1
+check "typed answer: the daemon never polled on its behalf" test "$(grep -c "Not approved yet." "$PT_OUT")" -eq 0
+check "typed answer: the typed text is in no log" sh -c "! grep -q hunter2 '$PT_OUT' '$DAEMON_LOG'"
 settle
 
 # ---- module timeout --------------------------------------------------------------------------------------

@@ -156,8 +156,19 @@ static const Case cases[] = {
           .error = -EXDEV },
         { "ns_email_unverified", "{\"https://example.com/email\":\"alice@example.com\"}", "alice",
           .username_claim = UC_NS_EMAIL, .strip_domains = SD_EXAMPLE, .error = -EPERM },
-        { "ns_email_verified", "{\"https://example.com/email\":\"alice@example.com\",\"email_verified\":true}",
-          "alice", .username_claim = UC_NS_EMAIL, .strip_domains = SD_EXAMPLE, .allowed = true, .local_user = "alice" },
+        /* The top-level email_verified vouches for "email" only, never for a namespaced email claim. */
+        { "ns_email_top_level_verified_refused", "{\"https://example.com/email\":\"alice@example.com\","
+          "\"email_verified\":true}", "alice", .username_claim = UC_NS_EMAIL, .strip_domains = SD_EXAMPLE,
+          .error = -EPERM },
+        { "ns_email_own_verified", "{\"https://example.com/email\":\"alice@example.com\","
+          "\"https://example.com/email_verified\":true}", "alice", .username_claim = UC_NS_EMAIL,
+          .strip_domains = SD_EXAMPLE, .allowed = true, .local_user = "alice" },
+        { "ns_email_own_verified_string_refused", "{\"https://example.com/email\":\"alice@example.com\","
+          "\"https://example.com/email_verified\":\"true\",\"email_verified\":true}", "alice",
+          .username_claim = UC_NS_EMAIL, .strip_domains = SD_EXAMPLE, .error = -EPERM },
+        { "email_not_verified_by_ns_flag", "{\"email\":\"alice@example.com\","
+          "\"https://example.com/email_verified\":true}", "alice", .username_claim = UC_EMAIL,
+          .strip_domains = SD_EXAMPLE, .error = -EPERM },
         /* strip_domains */
         { "strip_listed", E("\"alice@example.com\"", "true"), "alice", .username_claim = UC_EMAIL,
           .strip_domains = SD_EXAMPLE, .allowed = true, .local_user = "alice" },

@@ -81,7 +81,7 @@ TEST(every_type_accepts) {
                 "client_secret = s3cr#t\n"
                 "scope = openid email\n"
                 "extra_params = audience=https%3A%2F%2Fapi.example.com&prompt=login\n"
-                "ca_file = /etc/devflow/idp-ca.pem\n"
+                "ca_file = /etc/passwd\n"     /* must exist, root's and not writable by others */
                 "http_timeout = 20s\n"
                 "allow_http_loopback = yes\n"
                 "id_token_algs = RS256, ES256 EdDSA\n"
@@ -264,6 +264,89 @@ TEST(drop_ins_override_in_lexical_order) {
         CHECK(errors.n == 1 && strstr(errors.errors[0].file, "20-b.conf") && errors.errors[0].line == 3);
 }
 
+/* A secret's directory chain: nobody else may replace it (sticky directories only above its own). */
+TEST(secret_file_directories) {
+        _cleanup_free_ char *sticky = NULL, *open_dir = NULL, *sub = NULL, *s1 = NULL, *s2 = NULL, *extra = NULL,
+                *e = NULL, *want = NULL;
+        Config *c = NULL;
+
+        CHECK(asprintf(&sticky, "%s/sticky", tmpdir) > 0 && asprintf(&s1, "%s/client_secret", sticky) > 0);
+        CHECK(asprintf(&open_dir, "%s/open", tmpdir) > 0 && asprintf(&sub, "%s/sub", open_dir) > 0 &&
+              asprintf(&s2, "%s/client_secret", sub) > 0);
+        CHECK(mkdir(sticky, 0755) == 0 && chmod(sticky, 01777) == 0);
+        CHECK(mkdir(open_dir, 0755) == 0 && chmod(open_dir, 0777) == 0 && mkdir(sub, 0755) == 0);
+        write_file(s1, "t0p-secret\n", 0600);
+        write_file(s2, "t0p-secret\n", 0600);
+
+        CHECK(asprintf(&extra, "client_auth = client_secret_basic\nclient_secret_file = %s\n", s1) > 0);
+        e = parse(extra, NULL);
+        CHECK(asprintf(&want, "is in %s, which others may write to (mode 1777); move it into a directory only "
+                       "root can write to", sticky) > 0);
+        CHECK(has(e, want));
+        e = mfree(e), extra = mfree(extra), want = mfree(want);
+
+        CHECK(asprintf(&extra, "client_auth = client_secret_basic\nclient_secret_file = %s\n", s2) > 0);
+        e = parse(extra, NULL);
+        CHECK(asprintf(&want, "is in %s, which group or others may write to (mode 0777); run: chmod 0755 %s",
+                       open_dir, open_dir) > 0);
+        CHECK(has(e, want));
+        e = mfree(e), want = mfree(want);
+
+        /* Fixed as told: accepted; and /tmp (sticky) above a 0700 directory is fine. */
+        CHECK(chmod(open_dir, 0755) == 0);
+        e = parse(extra, &c);
+        CHECK_STREQ(e, "");
+        CHECK_STREQ(c->client_secret, "t0p-secret");
+        config_free(c);
+
+        (void) unlink(s1), (void) unlink(s2), (void) rmdir(sub), (void) rmdir(open_dir), (void) rmdir(sticky);
+}
+
+/* A symbolic link on the way to a secret: its owner could point it elsewhere. */
+TEST(secret_file_through_a_symlink) {
+        _cleanup_free_ char *real = NULL, *sticky = NULL, *link = NULL, *secret = NULL, *via = NULL, *extra = NULL,
+                *e = NULL, *want = NULL;
+
+        CHECK(asprintf(&real, "%s/real", tmpdir) > 0 && asprintf(&secret, "%s/client_secret", real) > 0);
+        CHECK(asprintf(&sticky, "%s/tmp", tmpdir) > 0 && asprintf(&link, "%s/link", sticky) > 0 &&
+              asprintf(&via, "%s/client_secret", link) > 0);
+        CHECK(mkdir(real, 0755) == 0 && mkdir(sticky, 0755) == 0 && chmod(sticky, 01777) == 0);
+        write_file(secret, "t0p-secret\n", 0600);
+        CHECK(symlink(real, link) == 0);
+        CHECK(asprintf(&extra, "client_auth = client_secret_basic\nclient_secret_file = %s\n", via) > 0);
+
+        e = parse(extra, NULL);
+        CHECK_STREQ(e, "");             /* our own link in a sticky directory: nobody else can change it */
+        e = mfree(e);
+        if (geteuid() == 0) {
+                CHECK(lchown(link, 65534, 65534) == 0);
+                e = parse(extra, NULL);
+                CHECK(asprintf(&want, "is reached through %s, a symbolic link owned by uid 65534, not by root; run: "
+                               "chown -h root:root %s", link, link) > 0);
+                CHECK(has(e, want));
+        } else
+                printf("SKIP: %s: a link owned by another user (needs root)\n", __func__);
+        (void) unlink(link), (void) unlink(secret), (void) rmdir(real), (void) rmdir(sticky);
+}
+
+TEST(ca_file_and_cert_writable) {
+        _cleanup_free_ char *ca = NULL, *extra = NULL, *e = NULL, *want = NULL;
+
+        CHECK(asprintf(&ca, "%s/ca.pem", tmpdir) > 0);
+        CHECK(asprintf(&extra, "ca_file = %s\nclient_cert_file = %s\n", ca, ca) > 0);
+        write_file(ca, "-----BEGIN CERTIFICATE-----\n", 0644);
+        e = parse(extra, NULL);
+        CHECK_STREQ(e, "");             /* readable by all is fine: it is no secret */
+        e = mfree(e);
+        write_file(ca, "-----BEGIN CERTIFICATE-----\n", 0664);
+        e = parse(extra, NULL);
+        CHECK(asprintf(&want, "%s is writable by group or others (mode 0664); run: chmod 0644 %s", ca, ca) > 0);
+        CHECK(has(e, "[idp] ca_file: "));
+        CHECK(has(e, "[idp] client_cert_file: "));
+        CHECK(has(e, want));
+        (void) unlink(ca);
+}
+
 TEST(secret_file_permissions) {
         _cleanup_free_ char *secret = NULL, *extra = NULL, *e = NULL;
         Config *c = NULL;
@@ -281,7 +364,8 @@ TEST(secret_file_permissions) {
         write_file(secret, "t0p-secret\n", 0644);
         e = parse(extra, NULL);
         CHECK(has(e, "[idp] client_secret_file: "));
-        CHECK(has(e, "is readable or writable by group or others (mode 0644); chmod 0600 it"));
+        CHECK(has(e, "is readable or writable by group or others (mode 0644); run: chmod 0600 "));
+        CHECK(has(e, secret));
         free(e);
 
         (void) unlink(secret);

@@ -241,6 +241,7 @@ typedef struct ConvLog {
         int ret;
         bool no_resp;
         bool eof;               /* an array without the prompt's string: Ctrl-D at a console */
+        const char *answer;     /* what the "user" types at a prompt; NULL: just Enter */
 } ConvLog;
 
 static int fake_conv(int n, const struct pam_message **msgs, struct pam_response **resp, void *userdata) {
@@ -261,7 +262,7 @@ static int fake_conv(int n, const struct pam_message **msgs, struct pam_response
         *resp = calloc((size_t) n, sizeof(struct pam_response));
         for (int i = 0; i < n; i++)
                 if (msgs[i]->msg_style == PAM_PROMPT_ECHO_OFF && !log->eof)
-                        (*resp)[i].resp = strdup("typed-by-habit");
+                        (*resp)[i].resp = strdup(log->answer ?: "");
         return PAM_SUCCESS;
 }
 
@@ -322,6 +323,18 @@ TEST(conv_one_call) {
         log.eof = true;
         CHECK_INTEQ(conv_send(pamh, PAM_TEXT_INFO, "x", "y"), PAM_CONV_ERR);
         CHECK_INTEQ(conv_send(pamh, PAM_TEXT_INFO, "info only", NULL), PAM_SUCCESS);
+
+        /* Text at the Enter prompt is not an Enter (sshd's password method answers every prompt with the
+         * password): the caller ends the login. */
+        log.eof = false;
+        log.answer = "hunter2";
+        CHECK_INTEQ(conv_send(pamh, PAM_TEXT_INFO, "x", "Press Enter: "), PAM_AUTH_ERR);
+        CHECK_INTEQ(conv_send(pamh, PAM_TEXT_INFO, NULL, "Press Enter: "), PAM_AUTH_ERR);
+        log.answer = " ";
+        CHECK_INTEQ(conv_send(pamh, PAM_TEXT_INFO, "x", "Press Enter: "), PAM_AUTH_ERR);
+        CHECK_INTEQ(conv_send(pamh, PAM_TEXT_INFO, "info only, nothing asked", NULL), PAM_SUCCESS);
+        log.answer = "";
+        CHECK_INTEQ(conv_send(pamh, PAM_TEXT_INFO, "x", "Press Enter: "), PAM_SUCCESS);
 
         pam_end(pamh, PAM_SUCCESS);
 }
@@ -384,6 +397,9 @@ TEST(outcome_verdicts) {
         o.conv_failed = true;
         CHECK_INTEQ(bus_outcome_to_pam(&o, "alice"), PAM_CONV_ERR);
         o.conv_failed = false;
+        o.typed_answer = true;
+        CHECK_INTEQ(bus_outcome_to_pam(&o, "alice"), PAM_AUTH_ERR);
+        o.typed_answer = false;
         o.error = -EBADMSG;
         CHECK_INTEQ(bus_outcome_to_pam(&o, "alice"), PAM_AUTH_ERR);
         bus_outcome_done(&o);
@@ -508,6 +524,14 @@ TEST(outcome_messages) {
         o.conv_failed = true;
         CHECK_INTEQ(conv_outcome_message(&o, "alice", &g), 0);
         CHECK(g == NULL);
+
+        {
+                _cleanup_free_ char *t = NULL;
+                o = OUTCOME_NULL;
+                o.typed_answer = true;
+                CHECK_INTEQ(conv_outcome_message(&o, "alice", &t), 0);
+                CHECK_STREQ(t, "Login cancelled: this prompt takes Enter only, not a password.");
+        }
 }
 
 int main(void) {

@@ -63,6 +63,32 @@ TEST(log_target_follows_stderr) {
         unlink(path);
 }
 
+/* The whole line is sanitised, whatever the call site quoted: a caller's rhost with U+009B and U+202E. */
+TEST(log_lines_are_sanitized) {
+        char buf[512] = "";
+        FILE *f = tmpfile();
+        int saved = dup(STDERR_FILENO);
+        size_t n;
+
+        CHECK(f && saved >= 0);
+        if (!f || saved < 0)
+                return;
+        (void) unsetenv("JOURNAL_STREAM");
+        fflush(stderr);
+        CHECK(dup2(fileno(f), STDERR_FILENO) >= 0);
+        log_open();             /* stderr is a file now: plain lines, not syslog */
+        log_info("Flow 1: from '%s' (service '%s') started.", "198.51.100.9\xc2\x9b" "31m\xe2\x80\xae" "evil",
+                 "ssh\xe2\x81\xa6" "d\x1b[2J");
+        fflush(stderr);
+        CHECK(dup2(saved, STDERR_FILENO) >= 0);
+        close(saved);
+        rewind(f);
+        n = fread(buf, 1, sizeof buf - 1, f);
+        buf[n] = 0;
+        fclose(f);
+        CHECK_STREQ(buf, "<6>Flow 1: from '198.51.100.9?31m?evil' (service 'ssh?d?[2J') started.\n");
+}
+
 int main(void) {
         return run_tests();
 }
