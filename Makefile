@@ -162,10 +162,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@bash bench/run.sh
 
-# Benchmark programs: bench/NAME.c → build/bench/NAME, release flags (bench/run.sh builds them).
-build/bench/%: bench/%.c $(HEADERS)
+# Benchmark programs: bench/NAME.c → build/bench/NAME, release flags (bench/run.sh builds them), linked with
+# common/ (the bus client the module uses: benchmarks measure the module's own calls).
+build/bench/%: bench/%.c $(COMMON_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(M_CFLAGS) $(CURL_CFLAGS) -o $@ $< $(M_LIBS) $(CURL_LIBS) -lpthread
+	$(CC) $(M_CFLAGS) $(CURL_CFLAGS) -o $@ $< $(COMMON_SRCS) $(M_LIBS) $(CURL_LIBS) -lpthread
 
 # ---- install -----------------------------------------------------------------------------------
 install: all

@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "devflow-bus.h"
+#include "devflow-client.h"
 #include "macro.h"
 
 #define MAX_ERROR_NAMES 16
@@ -78,11 +79,13 @@ static void issue_more(void);
 static void maybe_done(void);
 
 static int on_cancel_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        const sd_bus_error *e = sd_bus_message_get_error(m);
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
 
         cancels_outstanding--;
-        if (e)
-                count_error(e->name);
+        r = devflow_reply_read_empty(m, &e);
+        if (r < 0)
+                count_error(e.name ?: "parse");
         else
                 cancelled++;
         issue_more();
@@ -93,8 +96,7 @@ static int on_cancel_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_
 static int cancel_flow(const char *path) {
         int r;
 
-        r = sd_bus_call_method_async(bus, NULL, DEVFLOW_BUS_NAME, path, DEVFLOW_FLOW_IFACE, "Cancel",
-                                     on_cancel_reply, NULL, NULL);
+        r = devflow_cancel_async(bus, NULL, path, /* timeout_usec= */ 0, on_cancel_reply, NULL);
         if (r < 0) {
                 fprintf(stderr, "flood: Cancel(): %s\n", strerror(-r));
                 return r;
@@ -136,16 +138,17 @@ static int on_cancel_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static int on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        const sd_bus_error *e = sd_bus_message_get_error(m);
-        const char *path;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(devflow_login_done) DevflowLogin login = {};
         int r;
 
         answered++;
-        if (e) {
+        r = devflow_start_login_reply_read(m, &e, &login);
+        if (r < 0) {
                 failed++;
-                count_error(e->name);
-                if (!limit_seen && (sd_bus_error_has_name(e, DEVFLOW_ERROR_TOO_MANY_FLOWS) ||
-                                    sd_bus_error_has_name(e, DEVFLOW_ERROR_RATE_LIMITED))) {
+                count_error(e.name ?: "parse");
+                if (!limit_seen && sd_bus_error_has_names(&e, DEVFLOW_ERROR_TOO_MANY_FLOWS,
+                                                          DEVFLOW_ERROR_RATE_LIMITED)) {
                         limit_seen = true;
                         t_limit = now_usec();
                         limit_after = started;
@@ -155,11 +158,10 @@ static int on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         } else {
                 started++;
                 t_last_start = now_usec();
-                r = sd_bus_message_read(m, "o", &path);
-                if (r >= 0 && arg_cancel_after == 0)
-                        (void) cancel_flow(path);
-                else if (r >= 0 && arg_cancel_after > 0) {
-                        if (queue_push(path, now_usec() + (uint64_t) (arg_cancel_after * 1e6)) >= 0 &&
+                if (arg_cancel_after == 0)
+                        (void) cancel_flow(login.flow_path);
+                else if (arg_cancel_after > 0) {
+                        if (queue_push(login.flow_path, now_usec() + (uint64_t) (arg_cancel_after * 1e6)) >= 0 &&
                             sd_event_source_get_enabled(cancel_timer, NULL) == 0) {
                                 (void) sd_event_source_set_time_relative(cancel_timer, 10000);
                                 (void) sd_event_source_set_enabled(cancel_timer, SD_EVENT_ONESHOT);
@@ -172,20 +174,14 @@ static int on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
 }
 
 static int start_one(void) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
 
-        r = sd_bus_message_new_method_call(bus, &m, DEVFLOW_BUS_NAME, DEVFLOW_BUS_PATH, DEVFLOW_MANAGER_IFACE,
-                                           "StartLogin");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(m, "sa{sv}", arg_user, 3,
-                                  "rhost", "s", arg_rhost,
-                                  "service", "s", "flood",
-                                  "poll", "s", arg_poll);
-        if (r < 0)
-                return r;
-        r = sd_bus_call_async(bus, NULL, m, on_start_reply, NULL, 120 * 1000000ULL);
+        r = devflow_start_login_async(bus, NULL, arg_user,
+                                      &(DevflowLoginContext) {
+                                              .rhost = arg_rhost,
+                                              .service = "flood",
+                                              .poll = arg_poll,
+                                      }, 120 * USEC_PER_SEC, on_start_reply, NULL);
         if (r < 0)
                 return r;
         issued++;

@@ -32,11 +32,9 @@ void print_sanitized(FILE *f, const char *s);
 /* "1h 2min 3s", "450ms", "0s"; "never" for UINT64_MAX. Returns buf. */
 char *format_timespan(char *buf, size_t size, uint64_t usec);
 
-/* True when the bus error means "the daemon is not there" (not running, not activatable, gone). */
-bool bus_error_is_no_daemon(const sd_bus_error *e, int r);
-
 /* Prints the failure of a bus call (text or JSON on stdout / stderr) and returns the exit code for it:
- * EXIT_NO_DAEMON when the daemon is not reachable, EXIT_NOT_PERMITTED when the caller may not do this,
+ * EXIT_NO_DAEMON when the daemon is not reachable
+ * (devflow_error_is_unreachable()), EXIT_NOT_PERMITTED when the caller may not do this,
  * else EXIT_FAILURE_. */
 int report_bus_error(const char *what, const sd_bus_error *e, int r, bool json);
 

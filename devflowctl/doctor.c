@@ -17,6 +17,7 @@
 
 #include "ctl-util.h"
 #include "devflow-bus.h"
+#include "devflow-client.h"
 #include "doctor.h"
 #include "macro.h"
 #include "pam_devflow/args.h"
@@ -1013,7 +1014,7 @@ static int check_config(Doctor *d) {
 
 static int check_daemon(Doctor *d) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(devflow_status_done) DevflowStatus status = {};
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         static const char fix_start[] = "Start it (D-Bus activation also starts it on the first login): systemctl "
                                         "start devflowd; its log: journalctl -u devflowd";
@@ -1027,13 +1028,16 @@ static int check_daemon(Doctor *d) {
                             "Cannot connect to the system bus: %s.", strerror(-r));
                 return 0;
         }
-        r = sd_bus_message_new_method_call(bus, &m, DEVFLOW_BUS_NAME, DEVFLOW_BUS_PATH, DEVFLOW_MANAGER_IFACE,
-                                           "GetStatus");
-        if (r < 0)
+        r = devflow_get_status(bus, 10 * USEC_PER_SEC, &error, &status);
+        if (r == -EBADMSG && !sd_bus_error_is_set(&error)) {
+                add_finding(d, SEVERITY_WARNING, "daemon.bus", "Make devflowctl and devflowd the same version.",
+                            "devflowd answered GetStatus with an unexpected reply.");
+                return 0;
+        }
+        if (r == -ENOMEM)
                 return r;
-        r = sd_bus_call(bus, m, 10 * USEC_PER_SEC, &error, &reply);
         if (r < 0) {
-                if (bus_error_is_no_daemon(&error, r))
+                if (devflow_error_is_unreachable(&error, r))
                         add_finding(d, SEVERITY_ERROR, "daemon.bus", fix_start,
                                     "devflowd is not running on the system bus (%s).",
                                     error.message ?: strerror(-r));
@@ -1045,40 +1049,11 @@ static int check_daemon(Doctor *d) {
                                     "devflowd did not answer GetStatus: %s.", error.message ?: strerror(-r));
                 return 0;
         }
+        issuer = strempty(status.issuer);
+        version = strempty(status.version);
+        last_age = status.idp_last_request_age_usec;
+        reachable = status.idp_reachable;
 
-        /* Only the fields this check needs; `devflowctl status` shows all. */
-        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-        while (r >= 0) {
-                const char *key, *contents;
-
-                r = sd_bus_message_enter_container(reply, 'e', "sv");
-                if (r <= 0)
-                        break;
-                r = sd_bus_message_read(reply, "s", &key);
-                if (r < 0)
-                        break;
-                r = sd_bus_message_peek_type(reply, NULL, &contents);
-                if (r < 0)
-                        break;
-                if (streq(key, "IdpReachable") && streq(contents, "b"))
-                        r = sd_bus_message_read(reply, "v", "b", &reachable);
-                else if (streq(key, "IdpLastRequestAgeUSec") && streq(contents, "t"))
-                        r = sd_bus_message_read(reply, "v", "t", &last_age);
-                else if (streq(key, "Issuer") && streq(contents, "s"))
-                        r = sd_bus_message_read(reply, "v", "s", &issuer);
-                else if (streq(key, "Version") && streq(contents, "s"))
-                        r = sd_bus_message_read(reply, "v", "s", &version);
-                else
-                        r = sd_bus_message_skip(reply, "v");
-                if (r < 0)
-                        break;
-                r = sd_bus_message_exit_container(reply);
-        }
-        if (r < 0) {
-                add_finding(d, SEVERITY_WARNING, "daemon.bus", "Make devflowctl and devflowd the same version.",
-                            "devflowd answered GetStatus with an unexpected reply.");
-                return 0;
-        }
         add_finding(d, SEVERITY_OK, "daemon.bus", NULL, "devflowd %s is running on the system bus.", version);
         /* What the daemon saw last, with its age: a cached discovery document says nothing about now. */
         if (last_age == USEC_INFINITY)
