@@ -285,19 +285,21 @@ int conv_outcome_message(const Outcome *o, const char *pam_user, char **ret) {
         assert(o);
         assert(ret);
 
-        if (o->conv_failed || bus_outcome_to_pam(o, pam_user) == PAM_SUCCESS) {
+        if (o->kind == OUTCOME_CONV_FAILED || bus_outcome_to_pam(o, pam_user) == PAM_SUCCESS) {
                 *ret = NULL;
                 return 0;
         }
 
-        if (o->typed_answer)
+        switch (o->kind) {
+        case OUTCOME_TYPED_ANSWER:
                 fixed = "Login cancelled: this prompt takes Enter only, not a password.";
-        else if (o->timed_out)
+                break;
+        case OUTCOME_TIMED_OUT:
                 fixed = "Login timed out.";
-        else if (o->error == -ENOMEM)
-                fixed = "Out of memory.";
-        else if (sd_bus_error_is_set(&o->bus_error)) {
-                bool ours = strncmp(o->bus_error.name, DEVFLOW_ERROR_PREFIX, strlen(DEVFLOW_ERROR_PREFIX)) == 0;
+                break;
+        case OUTCOME_BUS_ERROR: {
+                bool ours = o->bus_error.name &&
+                        strncmp(o->bus_error.name, DEVFLOW_ERROR_PREFIX, strlen(DEVFLOW_ERROR_PREFIX)) == 0;
 
                 /* The daemon's own errors carry a message fit to show; D-Bus's own do not. */
                 if (ours)
@@ -307,15 +309,23 @@ int conv_outcome_message(const Outcome *o, const char *pam_user, char **ret) {
                         sd_bus_error_has_name(&o->bus_error, SD_BUS_ERROR_INVALID_ARGS) ?
                                 "The login request was refused (invalid host, service or user name)." :
                                 "The login service is not available.";
-        } else if (o->error == -EBADMSG)
-                fixed = "The login service sent an invalid answer.";
-        else if (o->error < 0)
-                fixed = "The login service is not available.";
-        else if (o->have_verdict && o->allowed)
-                /* allowed, but for another account: never show the daemon's "welcome" here */
-                fixed = "The approving account does not match this login.";
-        else {
-                daemon_text = o->message;
+                break;
+        }
+        case OUTCOME_FAILED:
+                fixed = o->error == -ENOMEM ? "Out of memory." :
+                        o->error == -EBADMSG ? "The login service sent an invalid answer." :
+                        "The login service is not available.";
+                break;
+        case OUTCOME_VERDICT:
+                if (o->allowed)
+                        /* allowed, but for another account: never show the daemon's "welcome" here */
+                        fixed = "The approving account does not match this login.";
+                else {
+                        daemon_text = o->message;
+                        fixed = "Login refused.";
+                }
+                break;
+        default:
                 fixed = "Login refused.";
         }
 

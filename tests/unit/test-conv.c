@@ -343,7 +343,7 @@ TEST(conv_one_call) {
 
 static Outcome verdict(bool allowed, const char *local_user, const char *message) {
         Outcome o = OUTCOME_NULL;
-        o.done = o.have_verdict = true;
+        o.kind = OUTCOME_VERDICT;
         o.allowed = allowed;
         o.local_user = strdup(local_user);
         o.message = strdup(message);
@@ -352,15 +352,15 @@ static Outcome verdict(bool allowed, const char *local_user, const char *message
 
 static Outcome bus_err(const char *name, const char *message) {
         Outcome o = OUTCOME_NULL;
-        o.done = true;
-        sd_bus_error_set(&o.bus_error, name, message);
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_error_set(&e, name, message);
+        bus_outcome_fail(&o, -EIO, &e);
         return o;
 }
 
 static Outcome local_err(int e) {
         Outcome o = OUTCOME_NULL;
-        o.done = true;
-        o.error = e;
+        bus_outcome_fail(&o, e, NULL);
         return o;
 }
 
@@ -386,23 +386,41 @@ TEST(outcome_verdicts) {
                 bus_outcome_done(&o);
         }
 
-        /* an allowed verdict never succeeds for an empty PAM user, nor next to a failure flag */
+        /* an allowed verdict never succeeds for an empty PAM user; a failure recorded after it replaces it */
         Outcome o = verdict(true, "", "");
         CHECK_INTEQ(bus_outcome_to_pam(&o, ""), PAM_AUTH_ERR);
         bus_outcome_done(&o);
+        static const struct {
+                OutcomeKind kind;
+                int want;
+        } after[] = {
+                { OUTCOME_TIMED_OUT, PAM_AUTH_ERR },
+                { OUTCOME_CONV_FAILED, PAM_CONV_ERR },
+                { OUTCOME_TYPED_ANSWER, PAM_AUTH_ERR },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(after); i++) {
+                o = verdict(true, "alice", "");
+                CHECK_INTEQ(bus_outcome_to_pam(&o, "alice"), PAM_SUCCESS);
+                bus_outcome_set(&o, after[i].kind);
+                CHECK_INTEQ(bus_outcome_to_pam(&o, "alice"), after[i].want);
+                CHECK(o.local_user == NULL);
+                bus_outcome_done(&o);
+        }
         o = verdict(true, "alice", "");
-        o.timed_out = true;
-        CHECK_INTEQ(bus_outcome_to_pam(&o, "alice"), PAM_AUTH_ERR);
-        o.timed_out = false;
-        o.conv_failed = true;
-        CHECK_INTEQ(bus_outcome_to_pam(&o, "alice"), PAM_CONV_ERR);
-        o.conv_failed = false;
-        o.typed_answer = true;
-        CHECK_INTEQ(bus_outcome_to_pam(&o, "alice"), PAM_AUTH_ERR);
-        o.typed_answer = false;
-        o.error = -EBADMSG;
+        bus_outcome_fail(&o, -EBADMSG, NULL);
         CHECK_INTEQ(bus_outcome_to_pam(&o, "alice"), PAM_AUTH_ERR);
         bus_outcome_done(&o);
+        o = verdict(true, "alice", "");
+        bus_outcome_fail(&o, /* r= */ 0, NULL);      /* a failure without an errno is still a failure */
+        CHECK_INTEQ(o.error, -EIO);
+        CHECK_INTEQ(bus_outcome_to_pam(&o, "alice"), PAM_AUTH_ERR);
+        bus_outcome_done(&o);
+        /* a kind out of range is no success either */
+        o = OUTCOME_NULL;
+        o.kind = _OUTCOME_KIND_INVALID;
+        CHECK_INTEQ(bus_outcome_to_pam(&o, "alice"), PAM_AUTH_ERR);
+        o.kind = _OUTCOME_KIND_MAX;
+        CHECK_INTEQ(bus_outcome_to_pam(&o, "alice"), PAM_AUTH_ERR);
 
         Outcome none = OUTCOME_NULL;
         CHECK_INTEQ(bus_outcome_to_pam(&none, "alice"), PAM_AUTH_ERR);
@@ -434,6 +452,11 @@ TEST(outcome_errors) {
                 { "org.freedesktop.DBus.Error.Timeout", PAM_AUTHINFO_UNAVAIL },
                 { "org.freedesktop.DBus.Error.TimedOut", PAM_AUTHINFO_UNAVAIL },
                 { "org.freedesktop.DBus.Error.Spawn.ChildExited", PAM_AUTHINFO_UNAVAIL },
+                { "org.freedesktop.DBus.Error.Spawn.ServiceNotFound", PAM_AUTHINFO_UNAVAIL },
+                { "org.freedesktop.DBus.Error.UnknownObject", PAM_AUTHINFO_UNAVAIL },   /* daemon restarted */
+                { "org.freedesktop.DBus.Error.NoServer", PAM_AUTHINFO_UNAVAIL },
+                { "org.freedesktop.systemd1.NoSuchUnit", PAM_AUTHINFO_UNAVAIL },
+                { "org.freedesktop.systemd1.UnitMasked", PAM_AUTHINFO_UNAVAIL },
                 { "org.freedesktop.DBus.Error.NoMemory", PAM_BUF_ERR },
                 { "org.freedesktop.DBus.Error.AccessDenied", PAM_AUTH_ERR },
                 { "org.freedesktop.DBus.Error.UnknownMethod", PAM_AUTH_ERR },
@@ -461,6 +484,8 @@ TEST(outcome_errors) {
                 { -ECONNRESET, PAM_AUTHINFO_UNAVAIL },
                 { -ENOTCONN, PAM_AUTHINFO_UNAVAIL },
                 { -ETIMEDOUT, PAM_AUTHINFO_UNAVAIL },
+                { -ECONNABORTED, PAM_AUTHINFO_UNAVAIL },
+                { -EPIPE, PAM_AUTHINFO_UNAVAIL },
                 { -EBADMSG, PAM_AUTH_ERR },              /* malformed reply */
                 { -EINVAL, PAM_AUTH_ERR },
                 { -EIO, PAM_AUTH_ERR },
@@ -516,19 +541,19 @@ TEST(outcome_messages) {
         }
 
         o = OUTCOME_NULL;
-        o.timed_out = true;
+        bus_outcome_set(&o, OUTCOME_TIMED_OUT);
         CHECK_INTEQ(conv_outcome_message(&o, "alice", &f), 0);
         CHECK_STREQ(f, "Login timed out.");
 
         o = OUTCOME_NULL;
-        o.conv_failed = true;
+        bus_outcome_set(&o, OUTCOME_CONV_FAILED);
         CHECK_INTEQ(conv_outcome_message(&o, "alice", &g), 0);
         CHECK(g == NULL);
 
         {
                 _cleanup_free_ char *t = NULL;
                 o = OUTCOME_NULL;
-                o.typed_answer = true;
+                bus_outcome_set(&o, OUTCOME_TYPED_ANSWER);
                 CHECK_INTEQ(conv_outcome_message(&o, "alice", &t), 0);
                 CHECK_STREQ(t, "Login cancelled: this prompt takes Enter only, not a password.");
         }
