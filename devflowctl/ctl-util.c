@@ -8,6 +8,7 @@
 #include "devflow-bus.h"
 #include "devflow-client.h"
 #include "macro.h"
+#include "text-safety.h"
 
 void json_print_string(FILE *f, const char *s) {
         if (!s) {
@@ -41,19 +42,6 @@ void json_print_string(FILE *f, const char *s) {
                 }
         }
         fputc('"', f);
-}
-
-void print_sanitized(FILE *f, const char *s) {
-        for (const unsigned char *p = (const unsigned char *) strempty(s); *p; p++) {
-                if (*p < 0x20 || *p == 0x7f)
-                        fputc('?', f);
-                else if (*p == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0) {
-                        /* a C1 control in UTF-8 (0x80..0x9f): some terminals act on it */
-                        fputc('?', f);
-                        p++;
-                } else
-                        fputc(*p, f);
-        }
 }
 
 char *format_timespan(char *buf, size_t size, uint64_t usec) {
@@ -112,18 +100,18 @@ int report_bus_error(const char *what, const sd_bus_error *e, int r, bool json) 
                 fputs("}\n", stdout);
         } else if (no_daemon) {
                 fprintf(stderr, "devflowctl: %s: devflowd is not reachable on the system bus (", what);
-                print_sanitized(stderr, message);
+                text_fputs(stderr, message);
                 fputs(").\n", stderr);
         } else if (not_permitted) {
                 fprintf(stderr, "devflowctl: %s: not permitted: ", what);
-                print_sanitized(stderr, message);
+                text_fputs(stderr, message);
                 fputs(" (run devflowctl as root)\n", stderr);
         } else {
                 fprintf(stderr, "devflowctl: %s failed: ", what);
-                print_sanitized(stderr, message);
+                text_fputs(stderr, message);
                 if (name) {
                         fputs(" [", stderr);
-                        print_sanitized(stderr, devflow_error_short_name(name));
+                        text_fputs(stderr, devflow_error_short_name(name));
                         fputc(']', stderr);
                 }
                 fputc('\n', stderr);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Output helpers shared by devflowctl's commands: JSON text, time spans, terminal-safe strings, and the
- * mapping from bus errors to exit codes. No bus calls here. */
+/* Output helpers shared by devflowctl's commands: JSON text, time spans and the mapping from bus errors to
+ * exit codes. No bus calls here. Terminal-safe strings: text_fputs() (common/text-safety.h). */
 
 #include <dirent.h>
 #include <stdbool.h>
@@ -11,6 +11,7 @@
 #include <systemd/sd-bus.h>
 
 #include "macro.h"
+#include "text-safety.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, fclose);
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
@@ -24,10 +25,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
 /* Writes s as a JSON string literal (quotes included); NULL is written as null. */
 void json_print_string(FILE *f, const char *s);
-
-/* Writes s with every control character (C0, DEL, C1 in UTF-8) replaced by '?': what a caller or an
- * IdP controls never reaches the terminal as an escape sequence. */
-void print_sanitized(FILE *f, const char *s);
 
 /* "1h 2min 3s", "450ms", "0s"; "never" for UINT64_MAX. Returns buf. */
 char *format_timespan(char *buf, size_t size, uint64_t usec);

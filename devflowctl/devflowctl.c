@@ -109,9 +109,9 @@ static int verb_status(sd_bus *bus) {
         }
 
         fputs("       Version: ", stdout);
-        print_sanitized(stdout, strna(s.version));
+        text_fputs(stdout, strna(s.version));
         fputs("\n        Issuer: ", stdout);
-        print_sanitized(stdout, strna(s.issuer));
+        text_fputs(stdout, strna(s.issuer));
         if (s.idp_reachable < 0)
                 puts("\n IdP reachable: unknown (no request sent yet)");
         else
@@ -142,7 +142,7 @@ typedef struct FlowRow {
 static void print_cell(const char *s, int width) {
         int n = 0;
 
-        print_sanitized(stdout, s);
+        text_fputs(stdout, s);
         n = (int) strlen(strempty(s));
         printf("%*s", n < width ? width - n + 2 : 2, "");
 }
@@ -264,7 +264,7 @@ static int verb_cancel(sd_bus *bus, const char *id) {
                 fputs("}\n", stdout);
         } else {
                 fputs("Flow ", stdout);
-                print_sanitized(stdout, id);
+                text_fputs(stdout, id);
                 puts(" cancelled.");
         }
         return EXIT_OK;
@@ -300,9 +300,9 @@ static int on_wait_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
                         fputs("}\n", stdout);
                 } else {
                         fputs("Refused: ", stdout);
-                        print_sanitized(stdout, e.message ?: "(no message)");
+                        text_fputs(stdout, e.message ?: "(no message)");
                         fputs(" [", stdout);
-                        print_sanitized(stdout, devflow_error_short_name(e.name));
+                        text_fputs(stdout, devflow_error_short_name(e.name));
                         fputs("]\n", stdout);
                 }
                 t->exit_code = devflow_error_is_unreachable(&e, r) ? EXIT_NO_DAEMON : EXIT_FAILURE_;
@@ -324,17 +324,17 @@ static int on_wait_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
                 fputs("}\n", stdout);
         } else if (allowed) {
                 fputs("Allowed as ", stdout);
-                print_sanitized(stdout, local_user);
+                text_fputs(stdout, local_user);
                 fputc('\n', stdout);
                 /* For root the daemon names the claims that decided (context "explain"). */
                 if (!empty_or_null(message)) {
                         fputs("Decided by: ", stdout);
-                        print_sanitized(stdout, message);
+                        text_fputs(stdout, message);
                         fputc('\n', stdout);
                 }
         } else {
                 fputs("Refused: ", stdout);
-                print_sanitized(stdout, empty_or_null(message) ? "(no reason given)" : message);
+                text_fputs(stdout, empty_or_null(message) ? "(no reason given)" : message);
                 fputc('\n', stdout);
         }
         t->exit_code = allowed ? EXIT_OK : EXIT_FAILURE_;
@@ -347,7 +347,7 @@ static int on_cancel_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
         /* Wait() answers with Cancelled once the daemon cancelled; a failure here is only reported. */
         if (e && !arg_json) {
                 fputs("devflowctl: Cancel failed: ", stderr);
-                print_sanitized(stderr, e->message ?: e->name);
+                text_fputs(stderr, e->message ?: e->name);
                 fputc('\n', stderr);
         }
         return 0;
@@ -408,13 +408,13 @@ static void show_code(const char *user, const char *code, const char *uri, const
                         fputs(qr, stdout);
         }
         fputs("Open ", stdout);
-        print_sanitized(stdout, uri);
+        text_fputs(stdout, uri);
         fputs("\nand enter the code ", stdout);
-        print_sanitized(stdout, code);
+        text_fputs(stdout, code);
         fputc('\n', stdout);
         if (!empty_or_null(uri_complete)) {
                 fputs("(or open ", stdout);
-                print_sanitized(stdout, uri_complete);
+                text_fputs(stdout, uri_complete);
                 fputs(")\n", stdout);
         }
         printf("Waiting for approval; the code expires in %s. Ctrl-C cancels.\n",
@@ -651,7 +651,7 @@ int main(int argc, char *argv[]) {
                 return doctor_run(&o);
         } else {
                 fprintf(stderr, "devflowctl: unknown command '");
-                print_sanitized(stderr, verb);
+                text_fputs(stderr, verb);
                 fputs("' (see --help)\n", stderr);
                 return EXIT_USAGE;
         }

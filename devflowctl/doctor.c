@@ -1130,11 +1130,11 @@ static void print_findings(const Doctor *d, unsigned n[_SEVERITY_MAX]) {
                 const Finding *f = d->findings + i;
 
                 printf("%-8s", f->severity == SEVERITY_ERROR ? "ERROR" : f->severity == SEVERITY_WARNING ? "WARNING" : "ok");
-                print_sanitized(stdout, f->message);
+                text_fputs(stdout, f->message);
                 fputc('\n', stdout);
                 if (f->fix && f->severity != SEVERITY_OK) {
                         fputs("        fix: ", stdout);
-                        print_sanitized(stdout, f->fix);
+                        text_fputs(stdout, f->fix);
                         fputc('\n', stdout);
                 }
         }

@@ -21,6 +21,7 @@
 #include "bus.h"
 #include "conv.h"
 #include "macro.h"
+#include "text-safety.h"
 
 #define USER_NAME_MAX 256U
 #define PROMPT_TEXT "Press Enter once you have approved: "
@@ -146,8 +147,8 @@ static int build_silent_prompt(Login *l, char **ret) {
         _cleanup_free_ char *code = NULL, *uri = NULL;
         char *s;
 
-        if (conv_sanitize(l->info.user_code, CONV_FIELD_MAX, &code) < 0 ||
-            conv_sanitize(l->info.uri, CONV_URI_MAX, &uri) < 0 ||
+        if (text_strip(l->info.user_code, CONV_FIELD_MAX, &code) < 0 ||
+            text_strip(l->info.uri, CONV_URI_MAX, &uri) < 0 ||
             asprintf(&s, "Code %s at %s - %s", code, uri, PROMPT_TEXT) < 0)
                 return -ENOMEM;
         *ret = s;
@@ -315,9 +316,9 @@ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **ar
         if (gethostname(l.host, sizeof(l.host) - 1) < 0)
                 l.host[0] = 0;
         /* PAM_RHOST may be a reverse-DNS name an attacker chose: quote nothing unsanitised. */
-        if (conv_sanitize(l.user, CONV_FIELD_MAX, &l.log_user) < 0 ||
-            conv_sanitize(l.rhost, CONV_FIELD_MAX, &l.log_rhost) < 0 ||
-            conv_sanitize(l.service, CONV_FIELD_MAX, &l.log_service) < 0)
+        if (text_strip(l.user, CONV_FIELD_MAX, &l.log_user) < 0 ||
+            text_strip(l.rhost, CONV_FIELD_MAX, &l.log_rhost) < 0 ||
+            text_strip(l.service, CONV_FIELD_MAX, &l.log_service) < 0)
                 return PAM_BUF_ERR;
 
         l.qr = conv_qr_style(l.args.qr, /* remote= */ l.rhost,
@@ -340,7 +341,7 @@ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **ar
 
         if (kind == OUTCOME_VERDICT && l.outcome.allowed) {
                 _cleanup_free_ char *mapped = NULL;
-                if (conv_sanitize(l.outcome.local_user, CONV_FIELD_MAX, &mapped) >= 0)
+                if (text_strip(l.outcome.local_user, CONV_FIELD_MAX, &mapped) >= 0)
                         pam_syslog(pamh, LOG_WARNING, "Approved identity maps to '%s', not to '%s': refused",
                                    mapped, l.log_user);
         }
