@@ -2,6 +2,10 @@
 # Runs every test of the project and prints one closing line: "N passed, M failed[, K skipped]".
 # Each test program or script prints "PASS: name", "FAIL: name" or "SKIP: name (reason)" lines;
 # a program that exits non-zero without printing FAIL counts as one failure.
+#   TESTS=SUBSTRING      only the tests whose path contains it (unit binaries, fuzz seeds, scripts):
+#                        TESTS=test-conv, TESTS=bus-, TESTS=ssh-login.sh
+#   TEST_CASE=NAME       in unit tests, only the cases whose name contains NAME (tests/unit/test.h):
+#                        TESTS=test-conv TEST_CASE=outcome_errors bash tests/run-tests.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
