@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +68,29 @@ static int reply_error(sd_bus_message *reply, sd_bus_error *error) {
                         return k;
         }
         return r > 0 ? -r : -EIO;
+}
+
+/* The reply's error, or its arguments when it has exactly that signature: a reply of another shape is a
+ * failure, never a partial success. */
+static int reply_read(sd_bus_message *reply, sd_bus_error *error, const char *signature, ...) {
+        va_list ap;
+        int r;
+
+        assert(reply);
+
+        r = reply_error(reply, error);
+        if (r < 0)
+                return r;
+        if (!sd_bus_message_has_signature(reply, signature))
+                return -EBADMSG;
+        if (!*signature)
+                return 0;
+        va_start(ap, signature);
+        r = sd_bus_message_readv(reply, signature, ap);
+        va_end(ap);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EBADMSG;
+        return 0;
 }
 
 static int new_flow_call(sd_bus *bus, const char *flow_path, const char *method, sd_bus_message **ret) {
@@ -145,19 +169,11 @@ int devflow_start_login_reply_read(sd_bus_message *reply, sd_bus_error *error, D
         uint64_t expires, interval;
         int r;
 
-        assert(reply);
         assert(ret);
 
-        r = reply_error(reply, error);
+        r = reply_read(reply, error, "ossstt", &flow, &code, &uri, &uri_complete, &expires, &interval);
         if (r < 0)
                 return r;
-
-        /* A reply of another shape is a failure, never a partial success. */
-        if (!sd_bus_message_has_signature(reply, "ossstt"))
-                return -EBADMSG;
-        r = sd_bus_message_read(reply, "ossstt", &flow, &code, &uri, &uri_complete, &expires, &interval);
-        if (r < 0)
-                return r == -ENOMEM ? r : -EBADMSG;
         if (strncmp(flow, DEVFLOW_FLOW_PATH_PREFIX, strlen(DEVFLOW_FLOW_PATH_PREFIX)) != 0 || !*code || !*uri)
                 return -EBADMSG;
 
@@ -203,17 +219,11 @@ int devflow_wait_reply_read(sd_bus_message *reply, sd_bus_error *error, DevflowV
         const char *local_user, *message;
         int allowed, r;
 
-        assert(reply);
         assert(ret);
 
-        r = reply_error(reply, error);
+        r = reply_read(reply, error, "bss", &allowed, &local_user, &message);
         if (r < 0)
                 return r;
-        if (!sd_bus_message_has_signature(reply, "bss"))
-                return -EBADMSG;
-        r = sd_bus_message_read(reply, "bss", &allowed, &local_user, &message);
-        if (r < 0)
-                return r == -ENOMEM ? r : -EBADMSG;
 
         *ret = (DevflowVerdict) {
                 .allowed = allowed,
@@ -253,16 +263,9 @@ int devflow_poll_reply_read(sd_bus_message *reply, sd_bus_error *error, uint64_t
         uint64_t next;
         int r;
 
-        assert(reply);
-
-        r = reply_error(reply, error);
+        r = reply_read(reply, error, "t", &next);
         if (r < 0)
                 return r;
-        if (!sd_bus_message_has_signature(reply, "t"))
-                return -EBADMSG;
-        r = sd_bus_message_read(reply, "t", &next);
-        if (r < 0)
-                return -EBADMSG;
         if (ret_next_poll_usec)
                 *ret_next_poll_usec = next;
         return 0;
@@ -289,14 +292,7 @@ int devflow_poll_async(sd_bus *bus, sd_bus_slot **ret_slot, const char *flow_pat
 }
 
 int devflow_reply_read_empty(sd_bus_message *reply, sd_bus_error *error) {
-        int r;
-
-        assert(reply);
-
-        r = reply_error(reply, error);
-        if (r < 0)
-                return r;
-        return sd_bus_message_has_signature(reply, "") ? 0 : -EBADMSG;
+        return reply_read(reply, error, "");
 }
 
 int devflow_cancel(sd_bus *bus, const char *flow_path, uint64_t timeout_usec, sd_bus_error *error) {
