@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 
 #include "config.h"
 #include "devflow-bus.h"
@@ -216,10 +217,13 @@ static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userp) {
         if (timeout_ms < 0)
                 return h->timer ? (sd_event_source_set_enabled(h->timer, SD_EVENT_OFF) < 0 ? -1 : 0) : 0;
 
-        r = sd_event_now(h->event, CLOCK_MONOTONIC, &now);
-        if (r < 0)
+        /* curl means timeout_ms from this moment: count from a fresh clock, not the loop's cached time, which
+         * lags in a busy iteration and would wake curl early for nothing. */
+        struct timespec ts;
+        if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
                 return -1;
-        now += (uint64_t) timeout_ms * USEC_PER_MSEC;
+        now = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000 +
+              (uint64_t) timeout_ms * USEC_PER_MSEC;
 
         if (h->timer) {
                 if (sd_event_source_set_time(h->timer, now) < 0 ||
