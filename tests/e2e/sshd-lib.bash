@@ -10,7 +10,7 @@
 #   its PAM process, so DBUS_SYSTEM_BUS_ADDRESS would not reach the module). Sets SSHD_PORT, SSHD_PID,
 #   SSHD_LOG for the last sshd started (ssh_open connects to $SSHD_PORT); several may run at once.
 # ssh_open NAME USER [env VAR=value ...]: runs the real ssh client for USER@127.0.0.1 in a new tmux
-#   window NAME (a private tmux server, 200x100), the command prefixed with the given env assignments.
+#   window NAME (e2e_window), the command prefixed with the given env assignments.
 #   NumberOfPasswordPrompts=1: after a refusal the client gives up ("Permission denied") instead of
 #   starting a second keyboard-interactive round (a fresh code), so a refusal is seen at once.
 # screen NAME: the whole text of the window (history included), trailing blanks removed.
@@ -144,8 +144,14 @@ ssh_open() {
         cmd=$(printf '%q ' "$@" ssh -F /dev/null -p "$SSHD_PORT" -o StrictHostKeyChecking=no \
                 -o UserKnownHostsFile=/dev/null -o PreferredAuthentications=keyboard-interactive \
                 -o NumberOfPasswordPrompts=1 -o LogLevel=ERROR "$user@127.0.0.1")
-        # After ssh ends, the window stays open with its last screen and the exit status.
-        cmd="$cmd; echo \"[ssh exited \$?]\"; sleep 600"
+        e2e_window "$name" ssh "$cmd"
+}
+
+# e2e_window NAME LABEL CMD: runs the shell command CMD in a new window NAME of the private tmux server
+# (200x100, made on first use). After CMD ends the window stays open with its last screen and
+# "[LABEL exited STATUS]".
+e2e_window() {
+        local name=$1 cmd="$3; echo \"[$2 exited \$?]\"; sleep 600"
         if [ -z "$E2E_TMUX" ]; then
                 E2E_TMUX=$TEST_DIR/tmux.sock
                 e2e_tmux -f /dev/null new-session -d -s e2e -n "$name" -x 200 -y 100 "$cmd" || return 1
@@ -202,13 +208,14 @@ screen_code() {
 }
 
 # screen_qr NAME OUT.png: renders the last QR code on the screen (the last run of lines made only of
-# '#' and spaces) to a PNG, as a terminal shows it. Fails when there is none.
+# '#' and spaces, or of the UTF-8 full and half blocks and spaces) to a PNG, as a terminal shows it.
+# Fails when there is none.
 screen_qr() {
         screen "$1" | python3 -c '
 import sys
 blocks, cur = [], []
 for line in sys.stdin.read().split("\n"):
-    if line.strip() and set(line) <= {"#", " "}:
+    if line.strip() and set(line) <= {"#", " ", "\u2588", "\u2580", "\u2584"}:
         cur.append(line)
     elif cur:
         blocks.append(cur); cur = []
