@@ -227,17 +227,18 @@ print("\n".join(blocks[-1]))' >"$2.txt" || return 1
         python3 "$TOP/tests/tools/text-to-image.py" "$2.txt" "$2"
 }
 
-# check_qr NAME LABEL CODE: the QR code on the screen decodes to the verification URI (the complete one
-# carries CODE).
+# check_qr NAME LABEL CODE [URI COMPLETE_URI]: the QR code on the screen decodes to the verification URI or
+# the complete one (by default the provider's: $OP_URL/device, the complete one carries CODE).
 check_qr() {
         local name=$1 label=$2 code=$3 png=$TEST_DIR/qr-$1.png decoded
+        local uri=${4:-$OP_URL/device} complete=${5:-$OP_URL/device?user_code=$3}
         if ! screen_qr "$name" "$png"; then
                 fail "$label: a QR code drawn in ASCII is on the screen"
                 return
         fi
         decoded=$(zbarimg --nodbus -q --raw "$png" 2>/dev/null)
         case $decoded in
-        "$OP_URL/device" | "$OP_URL/device?user_code=$code")
+        "$uri" | "$complete")
                 pass "$label: the QR code on the screen decodes to the link ($decoded)" ;;
         *)
                 fail "$label: the QR code on the screen decodes to the link (got '$decoded')" ;;
