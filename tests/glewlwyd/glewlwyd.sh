@@ -30,6 +30,13 @@ gw_free_port() {
         python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# gw_answers: it serves its configuration over TLS, or it has ended (the port was taken meanwhile): either
+# way there is nothing more to wait for.
+gw_answers() {
+        kill -0 "$GW_PID" 2>/dev/null || return 0
+        curl -fsS --cacert "$GW_CA" -o /dev/null "$GW_URL/config/"
+}
+
 gw_start() {
         local dir=$1 try
         gw_available || { echo "gw_start: glewlwyd or sqlite3 missing: run 'bash tests/deps.sh'" >&2; return 1; }
@@ -52,7 +59,7 @@ gw_start() {
                         "$GW_BIN" --config-file="$dir/glewlwyd.conf" >>"$GW_LOG" 2>&1 &
                 GW_PID=$!
                 t_track "$GW_PID"
-                if wait_for 20 curl -fsS --cacert "$GW_CA" -o /dev/null "$GW_URL/config/"; then
+                if wait_for 20 gw_answers && kill -0 "$GW_PID" 2>/dev/null; then
                         export GW_PORT GW_URL GW_CA GW_PID GW_LOG GW_DIR
                         return 0
                 fi

@@ -39,6 +39,38 @@ for p in rs:RS256 es:ES256; do
         check "plugin ${p%%:*} publishes its ${p#*:} key (jwks-show)" test $? -eq 0
 done
 
+# ---- Glewlwyd's own answers, which the daemon relies on (by hand, with curl) ---------------------------
+# gw_token PLUGIN DEVICE_CODE: one token request as the public client; prints "STATUS ERROR".
+gw_token() {
+        curl -sS --cacert "$GW_CA" -o "$TEST_DIR/tok.json" -w '%{http_code}' \
+                -d client_id=devflow-public -d grant_type=urn:ietf:params:oauth:grant-type:device_code \
+                --data-urlencode "device_code=$2" "$(gw_issuer "$1")/token" >"$TEST_DIR/tok.status"
+        printf '%s %s\n' "$(cat "$TEST_DIR/tok.status")" \
+                "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("error", "tokens"))' "$TEST_DIR/tok.json" 2>/dev/null)"
+}
+# gw_device PLUGIN: a device authorization as the public client; sets DC and UC.
+gw_device() {
+        local j
+        j=$(curl -sS --cacert "$GW_CA" -d client_id=devflow-public -d scope=openid "$(gw_issuer "$1")/device_authorization")
+        DC=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["device_code"])' "$j")
+        UC=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["user_code"])' "$j")
+}
+gw_device rs
+check "by hand: first poll at once: authorization_pending (400)" test "$(gw_token rs "$DC")" = "400 authorization_pending"
+check "by hand: a poll inside the interval: slow_down (400)" test "$(gw_token rs "$DC")" = "400 slow_down"
+sleep $((INTERVAL + 1))
+check "by hand: a poll after the interval: authorization_pending again" test "$(gw_token rs "$DC")" = "400 authorization_pending"
+GW_PLUGIN=rs GW_CLIENT=devflow-public gw_approve "$UC" alice >>"$TEST_DIR/approve.log" 2>&1
+check "by hand: approval as alice over the REST API (302 prompt=deviceComplete)" test $? -eq 0
+sleep $((INTERVAL + 1))
+check "by hand: then tokens (200)" test "$(gw_token rs "$DC")" = "200 tokens"
+sleep $((INTERVAL + 1))
+check "by hand: the used device code: access_denied" test "$(gw_token rs "$DC")" = "400 access_denied"
+check "by hand: an unknown device code: access_denied" test "$(gw_token rs "no-such-device-code-0123456789ab")" = "400 access_denied"
+gw_device short
+sleep 4
+check "by hand: after expires_in (3 s): expired_token" test "$(gw_token short "$DC")" = "400 expired_token"
+
 pam_service devflow-test "prompt=none qr=ascii timeout=60"
 
 # daemon_for PLUGIN CLIENT "[login] lines": (re)starts devflowd against that plugin's issuer and client.
@@ -53,7 +85,7 @@ daemon_for() {
                 echo "scope = openid"
                 if [ "$client" = devflow-confidential ]; then
                         echo "client_auth = client_secret_basic"
-                        echo "client_secret_file = $SECRET_FILE"
+                        echo "client_secret_file = ${USE_SECRET_FILE:-$SECRET_FILE}"
                 fi
                 echo "[login]"
                 printf '%s\n' "$login" "map_file = $TEST_DIR/users.map"
@@ -98,6 +130,13 @@ gw_provision sub es alice "$SUB_ALICE" --db "$GW_DIR/glewlwyd.db" &&
         gw_provision sub es bob "$SUB_BOB" --db "$GW_DIR/glewlwyd.db"
 check "subs of alice and bob fixed at plugin es" test $? -eq 0
 printf '%s dfalice\n%s dfbob\n' "$SUB_ALICE" "$SUB_BOB" >"$TEST_DIR/users.map"
+# A wrong secret: Glewlwyd refuses the confidential client's device authorization; no code, no login.
+(umask 077; echo wrong-secret >"$TEST_DIR/wrong_secret")
+USE_SECRET_FILE=$TEST_DIR/wrong_secret daemon_for es devflow-confidential "username_claim = sub" ||
+        { fail "devflowd start (es, wrong secret)"; exit 1; }
+login dfalice alice
+check "confidential client with a wrong secret: no code is shown and the login fails" \
+        test -z "$CODE" -a "$RC" -ne 0 -a "$RC" -ne 99
 daemon_for es devflow-confidential "username_claim = sub" || { fail "devflowd start (es)"; exit 1; }
 login dfalice alice
 check "es256/confidential, mapped by sub: approved as alice for dfalice: PAM_SUCCESS" test "$RC" -eq 0
