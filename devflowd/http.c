@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <time.h>
 
 #include "config.h"
 #include "devflow-bus.h"
 #include "http.h"
 #include "log.h"
 #include "macro.h"
+#include "time-util.h"
 
 struct Http {
         sd_event *event;
@@ -219,11 +219,10 @@ static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userp) {
 
         /* curl means timeout_ms from this moment: count from a fresh clock, not the loop's cached time, which
          * lags in a busy iteration and would wake curl early for nothing. */
-        struct timespec ts;
-        if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+        now = now_usec(CLOCK_MONOTONIC);
+        if (now == 0)
                 return -1;
-        now = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000 +
-              (uint64_t) timeout_ms * USEC_PER_MSEC;
+        now += (uint64_t) timeout_ms * USEC_PER_MSEC;
 
         if (h->timer) {
                 if (sd_event_source_set_time(h->timer, now) < 0 ||
