@@ -41,6 +41,11 @@ gw_start() {
         local dir=$1 try
         gw_available || { echo "gw_start: glewlwyd or sqlite3 missing: run 'bash tests/deps.sh'" >&2; return 1; }
         mkdir -p "$dir" || return 1
+        # An unprivileged user must be able to run programs at all (a chroot whose / is 0700 denies it).
+        if ! setpriv --reuid=nobody --regid=nogroup --clear-groups /bin/true 2>/dev/null; then
+                echo "gw_start: the user nobody cannot run /bin/true here ($(ls -ld / | cut -d' ' -f1) /)" >&2
+                return 1
+        fi
         bash "$GW_TOP/tests/op/make-certs.sh" "$dir" || { echo "gw_start: make-certs.sh failed" >&2; return 1; }
         GW_DIR=$dir
         GW_CA=$dir/ca.pem
