@@ -31,6 +31,7 @@
 #include "devflow-bus.h"
 #include "devflow-client.h"
 #include "macro.h"
+#include "time-util.h"
 
 #define MAX_ERROR_NAMES 16
 
@@ -53,13 +54,6 @@ static struct { char *name; unsigned long n; } errors[MAX_ERROR_NAMES];
 static Pending *queue;
 static size_t q_head, q_tail, q_cap;
 static sd_event_source *cancel_timer;
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
-}
 
 static void count_error(const char *name) {
         for (size_t i = 0; i < MAX_ERROR_NAMES; i++) {
@@ -122,7 +116,7 @@ static int queue_push(const char *path, uint64_t due) {
 }
 
 static int on_cancel_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        uint64_t n = now_usec();
+        uint64_t n = now_usec(CLOCK_MONOTONIC);
 
         while (q_head < q_tail && queue[q_head].due <= n) {
                 (void) cancel_flow(queue[q_head].path);
@@ -150,18 +144,18 @@ static int on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
                 if (!limit_seen && sd_bus_error_has_names(&e, DEVFLOW_ERROR_TOO_MANY_FLOWS,
                                                           DEVFLOW_ERROR_RATE_LIMITED)) {
                         limit_seen = true;
-                        t_limit = now_usec();
+                        t_limit = now_usec(CLOCK_MONOTONIC);
                         limit_after = started;
                         if (arg_stop_at_limit)
                                 stopped = true;
                 }
         } else {
                 started++;
-                t_last_start = now_usec();
+                t_last_start = now_usec(CLOCK_MONOTONIC);
                 if (arg_cancel_after == 0)
                         (void) cancel_flow(login.flow_path);
                 else if (arg_cancel_after > 0) {
-                        if (queue_push(login.flow_path, now_usec() + (uint64_t) (arg_cancel_after * 1e6)) >= 0 &&
+                        if (queue_push(login.flow_path, now_usec(CLOCK_MONOTONIC) + (uint64_t) (arg_cancel_after * 1e6)) >= 0 &&
                             sd_event_source_get_enabled(cancel_timer, NULL) == 0) {
                                 (void) sd_event_source_set_time_relative(cancel_timer, 10000);
                                 (void) sd_event_source_set_enabled(cancel_timer, SD_EVENT_ONESHOT);
@@ -190,7 +184,7 @@ static int start_one(void) {
 
 static void issue_more(void) {
         while (!stopped && issued < arg_count && issued - answered + cancels_outstanding < arg_concurrency) {
-                if (arg_max_seconds > 0 && now_usec() - t_start > (uint64_t) (arg_max_seconds * 1e6)) {
+                if (arg_max_seconds > 0 && now_usec(CLOCK_MONOTONIC) - t_start > (uint64_t) (arg_max_seconds * 1e6)) {
                         stopped = true;
                         break;
                 }
@@ -206,7 +200,7 @@ static bool done_reported;
 
 static void report(void) {
         uint64_t end = limit_seen ? t_limit : t_last_start;
-        double elapsed = (double) (now_usec() - t_start) / 1e6;
+        double elapsed = (double) (now_usec(CLOCK_MONOTONIC) - t_start) / 1e6;
         double span = end > t_start ? (double) (end - t_start) / 1e6 : 0;
         unsigned long n = limit_seen ? limit_after : started;
 
@@ -294,7 +288,7 @@ int main(int argc, char *argv[]) {
                 return 1;
         }
 
-        t_start = now_usec();
+        t_start = now_usec(CLOCK_MONOTONIC);
         issue_more();
         maybe_done();
         r = sd_event_loop(event);

@@ -23,6 +23,7 @@
 #include "doctor.h"
 #include "macro.h"
 #include "pam_devflow/qr.h"
+#include "time-util.h"
 
 static bool arg_json = false;
 static const char *arg_rhost = NULL;
@@ -32,14 +33,6 @@ static const char *arg_sshd_config = NULL;
 static const char *arg_sshd = NULL;
 static const char *arg_config = NULL;
 static const char *arg_devflowd = NULL;
-
-static uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-
-        if (clock_gettime(clock, &ts) < 0)
-                return 0;
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
 
 static void help(void) {
         printf("Usage: devflowctl [OPTIONS] COMMAND [ARGS]\n\n"

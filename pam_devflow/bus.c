@@ -8,14 +8,7 @@
 #include "devflow-bus.h"
 #include "devflow-client.h"
 #include "macro.h"
-
-uint64_t bus_now(clockid_t clock) {
-        struct timespec ts;
-
-        if (clock_gettime(clock, &ts) < 0)
-                return 0;
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
+#include "time-util.h"
 
 void bus_outcome_done(Outcome *o) {
         if (!o)
@@ -178,7 +171,7 @@ int bus_wait_until(sd_bus *bus, const Outcome *o, uint64_t deadline_usec) {
                 if (r > 0)
                         continue;
 
-                now = bus_now(CLOCK_MONOTONIC);
+                now = now_usec(CLOCK_MONOTONIC);
                 if (now >= deadline_usec)
                         return 0;
 

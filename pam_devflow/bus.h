@@ -65,4 +65,3 @@ int bus_wait_begin(sd_bus *bus, const char *flow_path, uint64_t timeout_usec, Ou
  * Returns 1 when done, 0 when the deadline passed, negative errno when the connection failed. */
 int bus_wait_until(sd_bus *bus, const Outcome *o, uint64_t deadline_usec);
 
-uint64_t bus_now(clockid_t clock);

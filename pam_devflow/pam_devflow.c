@@ -22,6 +22,7 @@
 #include "conv.h"
 #include "macro.h"
 #include "text-safety.h"
+#include "time-util.h"
 
 #define USER_NAME_MAX 256U
 #define PROMPT_TEXT "Press Enter once you have approved: "
@@ -64,7 +65,7 @@ static void on_bad_arg(void *userdata, const char *arg, const char *reason) {
 #define debug(l, ...) do { if ((l)->args.debug) pam_syslog((l)->pamh, LOG_DEBUG, __VA_ARGS__); } while (0)
 
 static uint64_t time_left(const Login *l) {
-        uint64_t now = bus_now(CLOCK_MONOTONIC);
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
         return l->deadline > now ? l->deadline - now : 0;
 }
 
@@ -128,7 +129,7 @@ static int build_info(Login *l, const char *headline, char **ret) {
                         .uri = l->info.uri,
                         .uri_complete = l->info.uri_complete,
                         .valid_until_usec = MIN(l->info.expires_usec, l->deadline_realtime),
-                        .now_usec = bus_now(CLOCK_REALTIME),
+                        .now_usec = now_usec(CLOCK_REALTIME),
                         .qr = l->qr,
                 }, &block);
         if (r < 0)
@@ -221,7 +222,7 @@ static int wait_verdict(Login *l, const char *info) {
                         /* the flow may just have ended; its Wait() reply says how */
                         debug(l, "Poll() failed, ignoring: %s", error.name ?: strerror(-r));
 
-                until = MIN(bus_now(CLOCK_MONOTONIC) + POLL_GRACE_USEC, l->deadline);
+                until = MIN(now_usec(CLOCK_MONOTONIC) + POLL_GRACE_USEC, l->deadline);
                 r = bus_wait_until(l->bus, &l->outcome, until);
                 if (r != 0) {
                         if (r < 0)
@@ -324,8 +325,8 @@ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **ar
         l.qr = conv_qr_style(l.args.qr, /* remote= */ l.rhost,
                              conv_locale_is_utf8(nl_langinfo(CODESET), getenv("LC_ALL"), getenv("LC_CTYPE"),
                                                  getenv("LANG")));
-        l.deadline = bus_now(CLOCK_MONOTONIC) + l.args.timeout_sec * USEC_PER_SEC;
-        l.deadline_realtime = bus_now(CLOCK_REALTIME) + l.args.timeout_sec * USEC_PER_SEC;
+        l.deadline = now_usec(CLOCK_MONOTONIC) + l.args.timeout_sec * USEC_PER_SEC;
+        l.deadline_realtime = now_usec(CLOCK_REALTIME) + l.args.timeout_sec * USEC_PER_SEC;
 
         debug(&l, "Starting a device login for '%s' (rhost '%s', service '%s', qr=%s, prompt=%s, timeout=%us)",
               l.log_user, l.log_rhost, l.log_service, qr_mode_to_string(l.args.qr),

@@ -29,6 +29,7 @@
 #include "devflow-bus.h"
 #include "devflow-client.h"
 #include "macro.h"
+#include "time-util.h"
 
 #define MAX_POLLS 32
 
@@ -36,8 +37,6 @@ static sd_bus *bus;
 static sd_event *event;
 static int exit_code = 1;
 static const char *flow_path;
-
-static uint64_t realtime_usec(void);
 
 static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void out(const char *fmt, ...) {
@@ -118,21 +117,14 @@ static int on_poll_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
                 out("poll-error parse");
                 return 0;
         }
-        out("poll %llu now %llu", (unsigned long long) next, (unsigned long long) realtime_usec());
+        out("poll %llu now %llu", (unsigned long long) next, (unsigned long long) now_usec(CLOCK_REALTIME));
         return 0;
-}
-
-static uint64_t realtime_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
 }
 
 static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         int r;
 
-        out("poll-sent %llu", (unsigned long long) realtime_usec());
+        out("poll-sent %llu", (unsigned long long) now_usec(CLOCK_REALTIME));
         r = devflow_poll_async(bus, NULL, flow_path, /* timeout_usec= */ 0, on_poll_reply, NULL);
         if (r < 0)
                 out("poll-error send %s", strerror(-r));
@@ -143,7 +135,7 @@ static int on_cancel_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
-        out("cancel-sent %llu", (unsigned long long) realtime_usec());
+        out("cancel-sent %llu", (unsigned long long) now_usec(CLOCK_REALTIME));
         r = devflow_cancel(bus, flow_path, /* timeout_usec= */ 0, &e);
         if (r < 0)
                 out("cancel-error %s", e.name ? e.name : strerror(-r));
