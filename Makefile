@@ -50,6 +50,9 @@ A_CFLAGS = $(BASE_CFLAGS) -O1 $(SAN) $(D_PKG_CFLAGS) $(M_PKG_CFLAGS)
 A_LIBS = $(D_LIBS) $(M_LIBS)
 
 COMMON_SRCS := $(wildcard common/*.c)
+# The bus's client side (common/devflow-client.c): the module, devflowctl, the tests' tools and the benchmarks
+# link it; the daemon, which only answers, does not.
+DAEMON_COMMON_SRCS := $(filter-out common/devflow-client.c,$(COMMON_SRCS))
 DAEMON_SRCS := $(wildcard devflowd/*.c)
 DAEMON_LIB_SRCS := $(filter-out devflowd/main.c,$(DAEMON_SRCS))
 MODULE_SRCS := $(wildcard pam_devflow/*.c)
@@ -79,7 +82,7 @@ build/rel/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(if $(filter pam_devflow/%,$<),$(M_CFLAGS),$(D_CFLAGS)) -c $< -o $@
 
-devflowd/devflowd: $(patsubst %.c,build/rel/%.o,$(DAEMON_SRCS) $(COMMON_SRCS))
+devflowd/devflowd: $(patsubst %.c,build/rel/%.o,$(DAEMON_SRCS) $(DAEMON_COMMON_SRCS))
 	$(CC) $(D_CFLAGS) -pie $(HARDEN_LD) -o $@ $^ $(D_LIBS)
 
 # devflowctl links the module's own argument parser (doctor judges pam_devflow lines with it) and QR code,
@@ -111,7 +114,7 @@ build/asan/test-%: tests/unit/test-%.c build/asan/libctl.a build/asan/libdevflow
 	$(CC) $(A_CFLAGS) -Itests/unit -Idevflowd -Ipam_devflow -Idevflowctl -o $@ $< build/asan/libctl.a build/asan/libmodule.a \
 		build/asan/libdevflowd.a $(A_LIBS)
 
-build/asan/devflowd: $(patsubst %.c,build/asan/obj/%.o,$(DAEMON_SRCS) $(COMMON_SRCS))
+build/asan/devflowd: $(patsubst %.c,build/asan/obj/%.o,$(DAEMON_SRCS) $(DAEMON_COMMON_SRCS))
 	$(CC) $(A_CFLAGS) -o $@ $^ $(D_LIBS)
 
 # Test programs (bus clients and the like) that the integration tests run.
