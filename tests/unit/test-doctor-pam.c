@@ -10,6 +10,7 @@
 
 #include "doctor-pam.h"
 #include "doctor-report.h"
+#include "findings-test.h"
 #include "macro.h"
 #include "pam_devflow/args.h"
 #include "test.h"
@@ -49,15 +50,6 @@ static DoctorPamResult check(const FixtureFile *files, Findings *ret) {
         CHECK_INTEQ(doctor_check_pam(ret, fixture(files, dir, sizeof dir), &res), 0);
         CHECK(!ret->oom);
         return res;
-}
-
-/* A finding of check with severity whose message contains text. */
-static bool has(const Findings *f, const char *check_name, Severity s, const char *text) {
-        for (size_t i = 0; i < f->n; i++)
-                if (streq(f->items[i].check, check_name) && f->items[i].severity == s &&
-                    (!text || strstr(f->items[i].message, text)) && (s == SEVERITY_OK || f->items[i].fix))
-                        return true;
-        return false;
 }
 
 TEST(good_setup) {

@@ -8,18 +8,11 @@
 #include <unistd.h>
 
 #include "doctor-report.h"
+#include "findings-test.h"
 #include "doctor-sshd.h"
 #include "macro.h"
 #include "pam_devflow/args.h"
 #include "test.h"
-
-static bool has(const Findings *f, const char *check, Severity s, const char *text) {
-        for (size_t i = 0; i < f->n; i++)
-                if (streq(f->items[i].check, check) && f->items[i].severity == s &&
-                    (!text || strstr(f->items[i].message, text)) && (s == SEVERITY_OK || f->items[i].fix))
-                        return true;
-        return false;
-}
 
 TEST(bad_setup_with_devflow) {
         _cleanup_(findings_done) Findings f = {};
