@@ -17,7 +17,7 @@
 #include <systemd/sd-bus.h>
 
 #define DEVFLOW_CALL_TIMEOUT_USEC (30ULL * 1000000ULL)         /* StartLogin may wait for the IdP */
-#define DEVFLOW_SHORT_CALL_TIMEOUT_USEC (5ULL * 1000000ULL)    /* Cancel, CancelFlow, GetStatus, ListFlows */
+#define DEVFLOW_SHORT_CALL_TIMEOUT_USEC (5ULL * 1000000ULL)    /* Cancel(): answered at once */
 
 /* StartLogin()'s context (all optional; NULL or "" is left out). */
 typedef struct DevflowLoginContext {
