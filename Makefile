@@ -68,7 +68,8 @@ fuzz-build:
 
 FUZZ_SECONDS ?= 60
 fuzz: fuzz-build
-	@for f in build/fuzz/fuzz-*; do [ -x "$$f" ] || continue; n=$${f##*/fuzz-}; mkdir -p build/fuzz/corpus-$$n; \
+	@for f in build/fuzz/fuzz-*; do [ -f "$$f" ] && [ -x "$$f" ] || continue; \
+		case $$f in */fuzz-replay-*) continue;; esac; n=$${f##*/fuzz-}; mkdir -p build/fuzz/corpus-$$n; \
 		echo "== $$f for $(FUZZ_SECONDS) s"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
 

@@ -90,7 +90,8 @@ while IFS=$'\t' read -r name cmd; do
         eval "run_one \"\$name\" $cmd"
 done <<<"$list"
 for f in build/fuzz/fuzz-*; do
-        [ -x "$f" ] || continue
+        [ -f "$f" ] && [ -x "$f" ] || continue
+        [[ "$f" == */fuzz-replay-* ]] && continue     # the plain driver: the unit suite runs those
         [ -n "$only" ] && [[ "$f" != *$only* ]] && continue
         n=${f##*/fuzz-}
         run_one "fuzz/$n (seed corpus, libFuzzer)" bash -c "'$f' -runs=0 tests/fuzz/corpus/$n >/dev/null 2>&1 && echo 'PASS: fuzz-$n seed corpus' || { echo 'FAIL: fuzz-$n seed corpus'; exit 1; }"
