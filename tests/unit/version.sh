@@ -19,4 +19,12 @@ for m in man/*.[0-9]; do
         check "$m" "$(sed -n '/^\.TH /{s/.*"pam_devflow \([^"]*\)".*/\1/p;q}' "$m")"
 done
 check package.json "$(sed -n 's/^  "version": "\([^"]*\)".*/\1/p' package.json)"
+# The package file names the install instructions spell (README.md, pam_devflow(8)): the Debian version.
+for f in README.md man/pam_devflow.8; do
+        while read -r got; do
+                [ -n "$got" ] || continue
+                if [ "$got" = "${deb}" ]; then echo "PASS: version: $f names packages $got"
+                else echo "FAIL: version: $f names packages '$got', debian/changelog $deb"; failed=1; fi
+        done < <(sed 's/\\-/-/g' "$f" | grep -oE '(libpam-devflow|devflowd)_[^_]+_' | sed -E 's/^[a-z-]+_//; s/_$//' | sort -u)
+done
 exit $failed
