@@ -90,6 +90,7 @@ while IFS=$'\t' read -r name cmd; do
         eval "run_one \"\$name\" $cmd"
 done <<<"$list"
 for f in build/fuzz/fuzz-*; do
+        [[ " $suites " == *" unit "* ]] || break       # seed replays belong to the unit suite
         [ -f "$f" ] && [ -x "$f" ] || continue
         [[ "$f" == */fuzz-replay-* ]] && continue     # the plain driver: the unit suite runs those
         [ -n "$only" ] && [[ "$f" != *$only* ]] && continue
