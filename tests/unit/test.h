@@ -71,7 +71,7 @@ static inline void test_report(const char *group, const char *name, bool ok) {
 
 /* TEST_CASE=NAME in the environment runs only the cases whose name contains NAME (one alone, by its full
  * name): `TEST_CASE=outcome_errors build/asan/test-conv`, or through the runner,
- * `TESTS=test-conv TEST_CASE=outcome_errors bash tests/run-tests.sh`. A NAME that matches nothing fails. */
+ * `TESTS=unit/conv TEST_CASE=outcome_errors bash tests/run-tests.sh`. A NAME that matches nothing fails. */
 static inline int run_tests_named(const char *file) {
         unsigned failed = 0, ran = 0;
         const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
