@@ -29,7 +29,9 @@
 #include <time.h>
 
 #include "devflow-bus.h"
+#include "devflow-client.h"
 #include "macro.h"
+#include "time-util.h"
 
 #define MAX_ERROR_NAMES 16
 
@@ -53,13 +55,6 @@ static Pending *queue;
 static size_t q_head, q_tail, q_cap;
 static sd_event_source *cancel_timer;
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
-}
-
 static void count_error(const char *name) {
         for (size_t i = 0; i < MAX_ERROR_NAMES; i++) {
                 if (!errors[i].name) {
@@ -78,11 +73,13 @@ static void issue_more(void);
 static void maybe_done(void);
 
 static int on_cancel_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        const sd_bus_error *e = sd_bus_message_get_error(m);
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
 
         cancels_outstanding--;
-        if (e)
-                count_error(e->name);
+        r = devflow_reply_read_empty(m, &e);
+        if (r < 0)
+                count_error(e.name ?: "parse");
         else
                 cancelled++;
         issue_more();
@@ -93,8 +90,7 @@ static int on_cancel_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_
 static int cancel_flow(const char *path) {
         int r;
 
-        r = sd_bus_call_method_async(bus, NULL, DEVFLOW_BUS_NAME, path, DEVFLOW_FLOW_IFACE, "Cancel",
-                                     on_cancel_reply, NULL, NULL);
+        r = devflow_cancel_async(bus, NULL, path, /* timeout_usec= */ 0, on_cancel_reply, NULL);
         if (r < 0) {
                 fprintf(stderr, "flood: Cancel(): %s\n", strerror(-r));
                 return r;
@@ -120,7 +116,7 @@ static int queue_push(const char *path, uint64_t due) {
 }
 
 static int on_cancel_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        uint64_t n = now_usec();
+        uint64_t n = now_usec(CLOCK_MONOTONIC);
 
         while (q_head < q_tail && queue[q_head].due <= n) {
                 (void) cancel_flow(queue[q_head].path);
@@ -136,30 +132,30 @@ static int on_cancel_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static int on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        const sd_bus_error *e = sd_bus_message_get_error(m);
-        const char *path;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(devflow_login_done) DevflowLogin login = {};
         int r;
 
         answered++;
-        if (e) {
+        r = devflow_start_login_reply_read(m, &e, &login);
+        if (r < 0) {
                 failed++;
-                count_error(e->name);
-                if (!limit_seen && (sd_bus_error_has_name(e, DEVFLOW_ERROR_TOO_MANY_FLOWS) ||
-                                    sd_bus_error_has_name(e, DEVFLOW_ERROR_RATE_LIMITED))) {
+                count_error(e.name ?: "parse");
+                if (!limit_seen && sd_bus_error_has_names(&e, DEVFLOW_ERROR_TOO_MANY_FLOWS,
+                                                          DEVFLOW_ERROR_RATE_LIMITED)) {
                         limit_seen = true;
-                        t_limit = now_usec();
+                        t_limit = now_usec(CLOCK_MONOTONIC);
                         limit_after = started;
                         if (arg_stop_at_limit)
                                 stopped = true;
                 }
         } else {
                 started++;
-                t_last_start = now_usec();
-                r = sd_bus_message_read(m, "o", &path);
-                if (r >= 0 && arg_cancel_after == 0)
-                        (void) cancel_flow(path);
-                else if (r >= 0 && arg_cancel_after > 0) {
-                        if (queue_push(path, now_usec() + (uint64_t) (arg_cancel_after * 1e6)) >= 0 &&
+                t_last_start = now_usec(CLOCK_MONOTONIC);
+                if (arg_cancel_after == 0)
+                        (void) cancel_flow(login.flow_path);
+                else if (arg_cancel_after > 0) {
+                        if (queue_push(login.flow_path, now_usec(CLOCK_MONOTONIC) + (uint64_t) (arg_cancel_after * 1e6)) >= 0 &&
                             sd_event_source_get_enabled(cancel_timer, NULL) == 0) {
                                 (void) sd_event_source_set_time_relative(cancel_timer, 10000);
                                 (void) sd_event_source_set_enabled(cancel_timer, SD_EVENT_ONESHOT);
@@ -172,20 +168,14 @@ static int on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
 }
 
 static int start_one(void) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
 
-        r = sd_bus_message_new_method_call(bus, &m, DEVFLOW_BUS_NAME, DEVFLOW_BUS_PATH, DEVFLOW_MANAGER_IFACE,
-                                           "StartLogin");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(m, "sa{sv}", arg_user, 3,
-                                  "rhost", "s", arg_rhost,
-                                  "service", "s", "flood",
-                                  "poll", "s", arg_poll);
-        if (r < 0)
-                return r;
-        r = sd_bus_call_async(bus, NULL, m, on_start_reply, NULL, 120 * 1000000ULL);
+        r = devflow_start_login_async(bus, NULL, arg_user,
+                                      &(DevflowLoginContext) {
+                                              .rhost = arg_rhost,
+                                              .service = "flood",
+                                              .poll = arg_poll,
+                                      }, 120 * USEC_PER_SEC, on_start_reply, NULL);
         if (r < 0)
                 return r;
         issued++;
@@ -194,7 +184,7 @@ static int start_one(void) {
 
 static void issue_more(void) {
         while (!stopped && issued < arg_count && issued - answered + cancels_outstanding < arg_concurrency) {
-                if (arg_max_seconds > 0 && now_usec() - t_start > (uint64_t) (arg_max_seconds * 1e6)) {
+                if (arg_max_seconds > 0 && now_usec(CLOCK_MONOTONIC) - t_start > (uint64_t) (arg_max_seconds * 1e6)) {
                         stopped = true;
                         break;
                 }
@@ -210,7 +200,7 @@ static bool done_reported;
 
 static void report(void) {
         uint64_t end = limit_seen ? t_limit : t_last_start;
-        double elapsed = (double) (now_usec() - t_start) / 1e6;
+        double elapsed = (double) (now_usec(CLOCK_MONOTONIC) - t_start) / 1e6;
         double span = end > t_start ? (double) (end - t_start) / 1e6 : 0;
         unsigned long n = limit_seen ? limit_after : started;
 
@@ -298,7 +288,7 @@ int main(int argc, char *argv[]) {
                 return 1;
         }
 
-        t_start = now_usec();
+        t_start = now_usec(CLOCK_MONOTONIC);
         issue_more();
         maybe_done();
         r = sd_event_loop(event);

@@ -30,6 +30,8 @@
 
 #include <curl/curl.h>
 
+#include "time-util.h"
+
 typedef enum Mode {
         MODE_FIRST_PROMPT,
         MODE_APPROVE_ENTER,
@@ -55,22 +57,8 @@ typedef struct Sample {
 static regex_t code_re;
 static CURL *curl;
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
-}
-
-static uint64_t realtime_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
-}
-
 static void sleep_until(uint64_t t) {
-        uint64_t n = now_usec();
+        uint64_t n = now_usec(CLOCK_MONOTONIC);
 
         if (t > n)
                 (void) usleep((useconds_t) (t - n));
@@ -106,7 +94,7 @@ static int approve(const char *code) {
 
 static int conv(int n, const struct pam_message **msg, struct pam_response **ret, void *userdata) {
         Sample *s = userdata;
-        uint64_t t = now_usec();
+        uint64_t t = now_usec(CLOCK_MONOTONIC);
         struct pam_response *resp;
         bool has_prompt = false;
         const char *code = NULL;
@@ -136,7 +124,7 @@ static int conv(int n, const struct pam_message **msg, struct pam_response **ret
                         sleep_until(t + (uint64_t) (arg_interval * 1e6));
                         if (approve(s->code) < 0)
                                 s->approve_failed = 1;
-                        s->approved_at = now_usec();
+                        s->approved_at = now_usec(CLOCK_MONOTONIC);
                 }
         }
 
@@ -168,7 +156,7 @@ static void *approver(void *userdata) {
         sleep_until(s->shown_at + delay);
         if (approve(s->code) < 0)
                 s->approve_failed = 1;
-        s->approved_at = now_usec();
+        s->approved_at = now_usec(CLOCK_MONOTONIC);
         return NULL;
 }
 
@@ -198,16 +186,16 @@ static int one(void) {
                 threaded = true;
         }
 
-        t0 = now_usec();
+        t0 = now_usec(CLOCK_MONOTONIC);
         rc = pam_authenticate(pamh, 0);
-        t1 = now_usec();
+        t1 = now_usec(CLOCK_MONOTONIC);
 
         if (threaded) {
                 if (!s.shown) {
                         /* never shown: release the thread with a code that approves nothing */
                         pthread_mutex_lock(&s.lock);
                         s.shown = true;
-                        s.shown_at = now_usec();
+                        s.shown_at = now_usec(CLOCK_MONOTONIC);
                         strcpy(s.code, "XXXX-XXXX");
                         pthread_cond_broadcast(&s.cond);
                         pthread_mutex_unlock(&s.lock);
@@ -238,7 +226,7 @@ static int one(void) {
         fflush(stdout);
         if (getenv("PAM_BENCH_TRACE")) {
                 /* wall-clock stamps (ms), to line up with the fake IdP's requests.jsonl */
-                uint64_t off = realtime_usec() - now_usec();
+                uint64_t off = now_usec(CLOCK_REALTIME) - now_usec(CLOCK_MONOTONIC);
                 fprintf(stderr, "trace start=%.3f shown=%.3f approved=%.3f end=%.3f\n",
                         (double) (t0 + off) / 1000.0, (double) (s.shown_at + off) / 1000.0,
                         (double) (s.approved_at + off) / 1000.0, (double) (t1 + off) / 1000.0);
@@ -310,7 +298,7 @@ int main(int argc, char *argv[]) {
         static struct curl_slist *headers;
         headers = curl_slist_append(NULL, "Content-Type: application/json");
         curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-        srandom((unsigned) now_usec());
+        srandom((unsigned) now_usec(CLOCK_MONOTONIC));
 
         for (unsigned i = 0; i < arg_count; i++)
                 if (one() < 0)

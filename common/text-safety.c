@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,4 +76,144 @@ char *strdup_sanitized(const char *s) {
 
         text_sanitize(r);
         return r;
+}
+
+void text_fputs(FILE *f, const char *s) {
+        for (const unsigned char *p = (const unsigned char *) strempty(s); *p;) {
+                uint32_t cp;
+                size_t n = utf8_decode(p, &cp);
+
+                if (n == 0 || text_char_is_unsafe(cp)) {
+                        fputc('?', f);
+                        p += n ?: 1;
+                        continue;
+                }
+                fwrite(p, 1, n, f);
+                p += n;
+        }
+}
+
+char *text_quote(const char *s, size_t max, bool ascii_only) {
+        char *q = strdup_sanitized(s);
+        size_t n;
+
+        if (!q)
+                return NULL;
+        if (ascii_only)
+                for (char *p = q; *p; p++)
+                        if ((unsigned char) *p >= 0x80)
+                                *p = '?';
+        n = strlen(q);
+        if (max >= 4 && n > max) {
+                /* cut at a character boundary, then mark the cut */
+                size_t k = max - 3;
+                while (k > 0 && ((unsigned char) q[k] & 0xc0) == 0x80)
+                        k--;
+                memcpy(q + k, "...", 4);
+        }
+        return q;
+}
+
+/* Skips a control string (OSC, DCS, SOS, PM, APC) after its introducer: up to and including BEL, ST
+ * (ESC \ or 0x9C, raw or as UTF-8), or the end. */
+static const unsigned char *skip_string(const unsigned char *p) {
+        for (; *p; p++) {
+                if (*p == 0x07 || *p == 0x9C)
+                        return p + 1;
+                if (*p == 0x1B && p[1] == '\\')
+                        return p + 2;
+                if (*p == 0xC2 && p[1] == 0x9C)
+                        return p + 2;
+        }
+        return p;
+}
+
+/* Skips a CSI sequence after its introducer: parameter and intermediate bytes, then the final byte.
+ * Anything else ends it without being consumed. */
+static const unsigned char *skip_csi(const unsigned char *p) {
+        while (*p >= 0x20 && *p <= 0x3F)
+                p++;
+        while (*p >= 0x20 && *p <= 0x2F)
+                p++;
+        if (*p >= 0x40 && *p <= 0x7E)
+                p++;
+        return p;
+}
+
+/* Handles an 8-bit introducer (C1 code point c); returns where the sequence ends. */
+static const unsigned char *skip_c1(uint32_t c, const unsigned char *after) {
+        switch (c) {
+        case 0x9B:                                      /* CSI */
+                return skip_csi(after);
+        case 0x90: case 0x98: case 0x9D: case 0x9E: case 0x9F:  /* DCS SOS OSC PM APC */
+                return skip_string(after);
+        default:
+                return after;
+        }
+}
+
+static const unsigned char *skip_esc(const unsigned char *p) {
+        /* p points after ESC */
+        switch (*p) {
+        case '[':
+                return skip_csi(p + 1);
+        case ']': case 'P': case 'X': case '^': case '_':
+                return skip_string(p + 1);
+        default:
+                break;
+        }
+        if (*p >= 0x20 && *p <= 0x2F) {                 /* nF: intermediates, then a final byte */
+                while (*p >= 0x20 && *p <= 0x2F)
+                        p++;
+                if (*p >= 0x30 && *p <= 0x7E)
+                        p++;
+                return p;
+        }
+        if (*p >= 0x30 && *p <= 0x7E)                   /* Fp, Fe, Fs: ESC + one character */
+                return p + 1;
+        return p;
+}
+
+int text_strip(const char *s, size_t max, char **ret) {
+        const unsigned char *p = (const unsigned char *) strempty(s);
+        _cleanup_free_ char *buf = NULL;
+        size_t n = 0;
+
+        assert(ret);
+
+        buf = malloc(MIN(strlen((const char *) p), max) + 1);
+        if (!buf)
+                return -ENOMEM;
+
+        while (*p) {
+                uint32_t c;
+                size_t l = utf8_decode(p, &c);
+
+                if (l == 0) {
+                        /* Not UTF-8: a raw byte. 0x80..0x9F are 8-bit C1 controls to some terminals. */
+                        c = *p;
+                        p = c >= 0x80 && c <= 0x9F ? skip_c1(c, p + 1) : p + 1;
+                        continue;
+                }
+                if (c == 0x1B) {
+                        p = skip_esc(p + 1);
+                        continue;
+                }
+                if (c >= 0x80 && c <= 0x9F) {
+                        p = skip_c1(c, p + l);
+                        continue;
+                }
+                if (text_char_is_unsafe(c)) {
+                        p += l;
+                        continue;
+                }
+                if (n + l > max)
+                        break;
+                memcpy(buf + n, p, l);
+                n += l;
+                p += l;
+        }
+        buf[n] = 0;
+        *ret = TAKE_PTR(buf);
+        return 0;
 }

@@ -6,6 +6,7 @@
 
 #include "ctl-util.h"
 #include "devflow-bus.h"
+#include "devflow-client.h"
 #include "macro.h"
 #include "text-safety.h"
 
@@ -41,13 +42,6 @@ void json_print_string(FILE *f, const char *s) {
                 }
         }
         fputc('"', f);
-}
-
-void print_sanitized(FILE *f, const char *s) {
-        /* The one rule of common/text-safety.h: controls, C1, bidi and invisible characters, bad UTF-8 → '?'. */
-        _cleanup_free_ char *copy = strdup_sanitized(s);
-
-        fputs(copy ?: "?", f);
 }
 
 char *format_timespan(char *buf, size_t size, uint64_t usec) {
@@ -88,34 +82,8 @@ char *format_timespan(char *buf, size_t size, uint64_t usec) {
         return buf;
 }
 
-bool bus_error_is_no_daemon(const sd_bus_error *e, int r) {
-        if (e && sd_bus_error_is_set(e))
-                return sd_bus_error_has_names(e,
-                                              SD_BUS_ERROR_SERVICE_UNKNOWN,
-                                              SD_BUS_ERROR_NAME_HAS_NO_OWNER,
-                                              SD_BUS_ERROR_NO_REPLY,
-                                              SD_BUS_ERROR_DISCONNECTED,
-                                              SD_BUS_ERROR_TIMEOUT,
-                                              "org.freedesktop.DBus.Error.Spawn.ChildExited",
-                                              "org.freedesktop.DBus.Error.Spawn.ExecFailed",
-                                              "org.freedesktop.DBus.Error.Spawn.Failed",
-                                              "org.freedesktop.DBus.Error.Spawn.ServiceNotFound",
-                                              "org.freedesktop.systemd1.NoSuchUnit",
-                                              "org.freedesktop.systemd1.UnitMasked");
-        /* No bus at all, or the connection broke. */
-        return r == -ENOENT || r == -ECONNREFUSED || r == -ECONNRESET || r == -ENOTCONN || r == -ETIMEDOUT ||
-               r == -EHOSTDOWN || r == -EPIPE;
-}
-
-static const char *short_error_name(const char *name) {
-        /* Our own names read better without the prefix: "NotPermitted". */
-        if (name && strncmp(name, DEVFLOW_ERROR_PREFIX, strlen(DEVFLOW_ERROR_PREFIX)) == 0)
-                return name + strlen(DEVFLOW_ERROR_PREFIX);
-        return name;
-}
-
 int report_bus_error(const char *what, const sd_bus_error *e, int r, bool json) {
-        bool no_daemon = bus_error_is_no_daemon(e, r);
+        bool no_daemon = devflow_error_is_unreachable(e, r);
         bool set = e && sd_bus_error_is_set(e);
         bool not_permitted = set && (sd_bus_error_has_name(e, DEVFLOW_ERROR_NOT_PERMITTED) ||
                                      sd_bus_error_has_name(e, SD_BUS_ERROR_ACCESS_DENIED));
@@ -124,7 +92,7 @@ int report_bus_error(const char *what, const sd_bus_error *e, int r, bool json) 
 
         if (json) {
                 fputs("{\"error\":", stdout);
-                json_print_string(stdout, name ? short_error_name(name) : (no_daemon ? "NoDaemon" : "Failed"));
+                json_print_string(stdout, name ? devflow_error_short_name(name) : (no_daemon ? "NoDaemon" : "Failed"));
                 fputs(",\"message\":", stdout);
                 json_print_string(stdout, message);
                 fputs(",\"what\":", stdout);
@@ -132,18 +100,18 @@ int report_bus_error(const char *what, const sd_bus_error *e, int r, bool json) 
                 fputs("}\n", stdout);
         } else if (no_daemon) {
                 fprintf(stderr, "devflowctl: %s: devflowd is not reachable on the system bus (", what);
-                print_sanitized(stderr, message);
+                text_fputs(stderr, message);
                 fputs(").\n", stderr);
         } else if (not_permitted) {
                 fprintf(stderr, "devflowctl: %s: not permitted: ", what);
-                print_sanitized(stderr, message);
+                text_fputs(stderr, message);
                 fputs(" (run devflowctl as root)\n", stderr);
         } else {
                 fprintf(stderr, "devflowctl: %s failed: ", what);
-                print_sanitized(stderr, message);
+                text_fputs(stderr, message);
                 if (name) {
                         fputs(" [", stderr);
-                        print_sanitized(stderr, short_error_name(name));
+                        text_fputs(stderr, devflow_error_short_name(name));
                         fputc(']', stderr);
                 }
                 fputc('\n', stderr);

@@ -19,9 +19,11 @@
 
 #include "ctl-util.h"
 #include "devflow-bus.h"
+#include "devflow-client.h"
 #include "doctor.h"
 #include "macro.h"
 #include "pam_devflow/qr.h"
+#include "time-util.h"
 
 static bool arg_json = false;
 static const char *arg_rhost = NULL;
@@ -31,14 +33,6 @@ static const char *arg_sshd_config = NULL;
 static const char *arg_sshd = NULL;
 static const char *arg_config = NULL;
 static const char *arg_devflowd = NULL;
-
-static uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-
-        if (clock_gettime(clock, &ts) < 0)
-                return 0;
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
 
 static void help(void) {
         printf("Usage: devflowctl [OPTIONS] COMMAND [ARGS]\n\n"
@@ -67,87 +61,6 @@ static void help(void) {
 
 /* ---- status ----------------------------------------------------------------------------------- */
 
-typedef struct Status {
-        const char *version;
-        const char *issuer;
-        int idp_reachable;      /* -1 unknown */
-        uint64_t idp_last_request_age;  /* USEC_INFINITY: no request yet */
-        uint64_t discovery_age;
-        uint64_t jwks_age;
-        uint32_t active;
-        uint64_t started;
-        uint64_t approved;
-        uint64_t uptime;
-} Status;
-
-static int read_status(sd_bus_message *reply, Status *ret) {
-        Status s = {
-                .idp_reachable = -1,
-                .idp_last_request_age = USEC_INFINITY,
-                .discovery_age = USEC_INFINITY,
-                .jwks_age = USEC_INFINITY,
-        };
-        int r;
-
-        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        for (;;) {
-                const char *key, *contents;
-                char type;
-
-                r = sd_bus_message_enter_container(reply, 'e', "sv");
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        break;
-                r = sd_bus_message_read(reply, "s", &key);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_peek_type(reply, &type, &contents);
-                if (r < 0)
-                        return r;
-
-                /* Known keys with the expected type are read; anything else (a newer daemon) is skipped. */
-                if (streq(contents, "s") && (streq(key, "Version") || streq(key, "Issuer")))
-                        r = sd_bus_message_read(reply, "v", "s", streq(key, "Version") ? &s.version : &s.issuer);
-                else if (streq(contents, "b") && streq(key, "IdpReachable")) {
-                        int b;
-
-                        r = sd_bus_message_read(reply, "v", "b", &b);
-                        s.idp_reachable = !!b;
-                } else if (streq(contents, "u") && streq(key, "ActiveFlows"))
-                        r = sd_bus_message_read(reply, "v", "u", &s.active);
-                else if (streq(contents, "t") && streq(key, "IdpLastRequestAgeUSec"))
-                        r = sd_bus_message_read(reply, "v", "t", &s.idp_last_request_age);
-                else if (streq(contents, "t") && streq(key, "DiscoveryAgeUSec"))
-                        r = sd_bus_message_read(reply, "v", "t", &s.discovery_age);
-                else if (streq(contents, "t") && streq(key, "JwksAgeUSec"))
-                        r = sd_bus_message_read(reply, "v", "t", &s.jwks_age);
-                else if (streq(contents, "t") && streq(key, "FlowsStarted"))
-                        r = sd_bus_message_read(reply, "v", "t", &s.started);
-                else if (streq(contents, "t") && streq(key, "FlowsApproved"))
-                        r = sd_bus_message_read(reply, "v", "t", &s.approved);
-                else if (streq(contents, "t") && streq(key, "UptimeUSec"))
-                        r = sd_bus_message_read(reply, "v", "t", &s.uptime);
-                else
-                        r = sd_bus_message_skip(reply, "v");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_exit_container(reply);
-        if (r < 0)
-                return r;
-        /* Reachability is what the last request found, and means nothing before there was one. */
-        if (s.idp_last_request_age == USEC_INFINITY)
-                s.idp_reachable = -1;
-        *ret = s;
-        return 0;
-}
-
 static void json_print_usec(FILE *f, uint64_t usec) {
         if (usec == USEC_INFINITY)
                 fputs("null", f);
@@ -157,21 +70,18 @@ static void json_print_usec(FILE *f, uint64_t usec) {
 
 static int verb_status(sd_bus *bus) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(devflow_status_done) DevflowStatus s = {};
         char a[64], b[64], c[64], l[64];
         const char *never;
-        Status s;
         int r;
 
-        r = sd_bus_call_method(bus, DEVFLOW_BUS_NAME, DEVFLOW_BUS_PATH, DEVFLOW_MANAGER_IFACE, "GetStatus",
-                               &error, &reply, NULL);
-        if (r < 0)
-                return report_bus_error("GetStatus", &error, r, arg_json);
-        r = read_status(reply, &s);
-        if (r < 0) {
-                fprintf(stderr, "devflowctl: unexpected GetStatus reply: %s\n", strerror(-r));
+        r = devflow_get_status(bus, /* timeout_usec= */ 0, &error, &s);
+        if (r == -EBADMSG && !sd_bus_error_is_set(&error)) {
+                fputs("devflowctl: unexpected GetStatus reply\n", stderr);
                 return EXIT_FAILURE_;
         }
+        if (r < 0)
+                return report_bus_error("GetStatus", &error, r, arg_json);
 
         if (arg_json) {
                 fputs("{\"version\":", stdout);
@@ -180,37 +90,37 @@ static int verb_status(sd_bus *bus) {
                 json_print_string(stdout, s.issuer);
                 printf(",\"idp_reachable\":%s", s.idp_reachable < 0 ? "null" : s.idp_reachable ? "true" : "false");
                 fputs(",\"idp_last_request_age_usec\":", stdout);
-                json_print_usec(stdout, s.idp_last_request_age);
+                json_print_usec(stdout, s.idp_last_request_age_usec);
                 fputs(",\"discovery_age_usec\":", stdout);
-                json_print_usec(stdout, s.discovery_age);
+                json_print_usec(stdout, s.discovery_age_usec);
                 fputs(",\"jwks_age_usec\":", stdout);
-                json_print_usec(stdout, s.jwks_age);
+                json_print_usec(stdout, s.jwks_age_usec);
                 printf(",\"active_flows\":%" PRIu32 ",\"flows_started\":%" PRIu64 ",\"flows_approved\":%" PRIu64
                        ",\"uptime_usec\":%" PRIu64 "}\n",
-                       s.active, s.started, s.approved, s.uptime);
+                       s.active_flows, s.flows_started, s.flows_approved, s.uptime_usec);
                 return EXIT_OK;
         }
 
         fputs("       Version: ", stdout);
-        print_sanitized(stdout, strna(s.version));
+        text_fputs(stdout, strna(s.version));
         fputs("\n        Issuer: ", stdout);
-        print_sanitized(stdout, strna(s.issuer));
+        text_fputs(stdout, strna(s.issuer));
         if (s.idp_reachable < 0)
                 puts("\n IdP reachable: unknown (no request sent yet)");
         else
                 printf("\n IdP reachable: %s (last request %s ago %s)\n", s.idp_reachable ? "yes" : "NO",
-                       format_timespan(l, sizeof l, s.idp_last_request_age),
+                       format_timespan(l, sizeof l, s.idp_last_request_age_usec),
                        s.idp_reachable ? "got an answer" : "got none");
         /* A daemon that has not tried yet has not failed to fetch anything. */
-        never = s.idp_last_request_age == USEC_INFINITY ? "not fetched yet" : "never fetched";
-        printf(" Discovery age: %s\n", s.discovery_age == USEC_INFINITY ? never :
-                                       format_timespan(a, sizeof a, s.discovery_age));
-        printf("      JWKS age: %s\n", s.jwks_age == USEC_INFINITY ? never :
-                                       format_timespan(b, sizeof b, s.jwks_age));
-        printf("  Active flows: %" PRIu32 "\n", s.active);
-        printf(" Flows started: %" PRIu64 "\n", s.started);
-        printf("Flows approved: %" PRIu64 "\n", s.approved);
-        printf("        Uptime: %s\n", format_timespan(c, sizeof c, s.uptime));
+        never = s.idp_last_request_age_usec == USEC_INFINITY ? "not fetched yet" : "never fetched";
+        printf(" Discovery age: %s\n", s.discovery_age_usec == USEC_INFINITY ? never :
+                                       format_timespan(a, sizeof a, s.discovery_age_usec));
+        printf("      JWKS age: %s\n", s.jwks_age_usec == USEC_INFINITY ? never :
+                                       format_timespan(b, sizeof b, s.jwks_age_usec));
+        printf("  Active flows: %" PRIu32 "\n", s.active_flows);
+        printf(" Flows started: %" PRIu64 "\n", s.flows_started);
+        printf("Flows approved: %" PRIu64 "\n", s.flows_approved);
+        printf("        Uptime: %s\n", format_timespan(c, sizeof c, s.uptime_usec));
         return EXIT_OK;
 }
 
@@ -225,7 +135,7 @@ typedef struct FlowRow {
 static void print_cell(const char *s, int width) {
         int n = 0;
 
-        print_sanitized(stdout, s);
+        text_fputs(stdout, s);
         n = (int) strlen(strempty(s));
         printf("%*s", n < width ? width - n + 2 : 2, "");
 }
@@ -238,8 +148,9 @@ static int verb_flows(sd_bus *bus) {
         uint64_t now = now_usec(CLOCK_REALTIME);
         int r;
 
-        r = sd_bus_call_method(bus, DEVFLOW_BUS_NAME, DEVFLOW_BUS_PATH, DEVFLOW_MANAGER_IFACE, "ListFlows",
-                               &error, &reply, NULL);
+        r = devflow_list_flows(bus, /* timeout_usec= */ 0, &error, &reply);
+        if (r == -EBADMSG && !sd_bus_error_is_set(&error))
+                goto bad_reply;
         if (r < 0)
                 return report_bus_error("ListFlows", &error, r, arg_json);
 
@@ -337,8 +248,7 @@ static int verb_cancel(sd_bus *bus, const char *id) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
-        r = sd_bus_call_method(bus, DEVFLOW_BUS_NAME, DEVFLOW_BUS_PATH, DEVFLOW_MANAGER_IFACE, "CancelFlow",
-                               &error, NULL, "s", id);
+        r = devflow_cancel_flow(bus, id, /* timeout_usec= */ 0, &error);
         if (r < 0)
                 return report_bus_error("CancelFlow", &error, r, arg_json);
         if (arg_json) {
@@ -347,7 +257,7 @@ static int verb_cancel(sd_bus *bus, const char *id) {
                 fputs("}\n", stdout);
         } else {
                 fputs("Flow ", stdout);
-                print_sanitized(stdout, id);
+                text_fputs(stdout, id);
                 puts(" cancelled.");
         }
         return EXIT_OK;
@@ -364,47 +274,41 @@ typedef struct TestLogin {
         int exit_code;
 } TestLogin;
 
-static const char *short_name(const char *name) {
-        size_t k = strlen(DEVFLOW_ERROR_PREFIX);
-
-        return name && strncmp(name, DEVFLOW_ERROR_PREFIX, k) == 0 ? name + k : name;
-}
-
 static int on_wait_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         TestLogin *t = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
-        const char *local_user = NULL, *message = NULL;
-        int allowed = 0, r;
+        DevflowVerdict v;
+        int r;
 
         t->done = true;
         (void) sd_event_exit(t->event, 0);
 
-        if (e) {
-                bool no_daemon = bus_error_is_no_daemon(e, -sd_bus_message_get_errno(reply));
-
+        r = devflow_wait_reply_read(reply, &e, &v);
+        if (r < 0 && sd_bus_error_is_set(&e)) {
                 if (arg_json) {
                         fputs("{\"event\":\"result\",\"allowed\":false,\"error\":", stdout);
-                        json_print_string(stdout, short_name(e->name));
+                        json_print_string(stdout, devflow_error_short_name(e.name));
                         fputs(",\"message\":", stdout);
-                        json_print_string(stdout, e->message);
+                        json_print_string(stdout, e.message);
                         fputs("}\n", stdout);
                 } else {
                         fputs("Refused: ", stdout);
-                        print_sanitized(stdout, e->message ?: "(no message)");
+                        text_fputs(stdout, e.message ?: "(no message)");
                         fputs(" [", stdout);
-                        print_sanitized(stdout, short_name(e->name));
+                        text_fputs(stdout, devflow_error_short_name(e.name));
                         fputs("]\n", stdout);
                 }
-                t->exit_code = no_daemon ? EXIT_NO_DAEMON : EXIT_FAILURE_;
+                t->exit_code = devflow_error_is_unreachable(&e, r) ? EXIT_NO_DAEMON : EXIT_FAILURE_;
                 return 0;
         }
-
-        r = sd_bus_message_read(reply, "bss", &allowed, &local_user, &message);
         if (r < 0) {
                 fprintf(stderr, "devflowctl: unexpected Wait reply: %s\n", strerror(-r));
                 t->exit_code = EXIT_FAILURE_;
                 return 0;
         }
+        const char *local_user = v.local_user, *message = v.message;
+        bool allowed = v.allowed;
+
         if (arg_json) {
                 printf("{\"event\":\"result\",\"allowed\":%s,\"local_user\":", allowed ? "true" : "false");
                 json_print_string(stdout, local_user);
@@ -413,17 +317,17 @@ static int on_wait_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
                 fputs("}\n", stdout);
         } else if (allowed) {
                 fputs("Allowed as ", stdout);
-                print_sanitized(stdout, local_user);
+                text_fputs(stdout, local_user);
                 fputc('\n', stdout);
                 /* For root the daemon names the claims that decided (context "explain"). */
                 if (!empty_or_null(message)) {
                         fputs("Decided by: ", stdout);
-                        print_sanitized(stdout, message);
+                        text_fputs(stdout, message);
                         fputc('\n', stdout);
                 }
         } else {
                 fputs("Refused: ", stdout);
-                print_sanitized(stdout, empty_or_null(message) ? "(no reason given)" : message);
+                text_fputs(stdout, empty_or_null(message) ? "(no reason given)" : message);
                 fputc('\n', stdout);
         }
         t->exit_code = allowed ? EXIT_OK : EXIT_FAILURE_;
@@ -436,7 +340,7 @@ static int on_cancel_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
         /* Wait() answers with Cancelled once the daemon cancelled; a failure here is only reported. */
         if (e && !arg_json) {
                 fputs("devflowctl: Cancel failed: ", stderr);
-                print_sanitized(stderr, e->message ?: e->name);
+                text_fputs(stderr, e->message ?: e->name);
                 fputc('\n', stderr);
         }
         return 0;
@@ -454,8 +358,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         t->cancelling = true;
         if (!arg_json)
                 fputs("\nCancelling the flow…\n", stderr);
-        r = sd_bus_call_method_async(t->bus, NULL, DEVFLOW_BUS_NAME, t->flow_path, DEVFLOW_FLOW_IFACE, "Cancel",
-                                     on_cancel_reply, t, NULL);
+        r = devflow_cancel_async(t->bus, NULL, t->flow_path, DEVFLOW_SHORT_CALL_TIMEOUT_USEC, on_cancel_reply, t);
         if (r < 0) {
                 fprintf(stderr, "devflowctl: could not cancel the flow: %s\n", strerror(-r));
                 t->exit_code = EXIT_FAILURE_;
@@ -498,13 +401,13 @@ static void show_code(const char *user, const char *code, const char *uri, const
                         fputs(qr, stdout);
         }
         fputs("Open ", stdout);
-        print_sanitized(stdout, uri);
+        text_fputs(stdout, uri);
         fputs("\nand enter the code ", stdout);
-        print_sanitized(stdout, code);
+        text_fputs(stdout, code);
         fputc('\n', stdout);
         if (!empty_or_null(uri_complete)) {
                 fputs("(or open ", stdout);
-                print_sanitized(stdout, uri_complete);
+                text_fputs(stdout, uri_complete);
                 fputs(")\n", stdout);
         }
         printf("Waiting for approval; the code expires in %s. Ctrl-C cancels.\n",
@@ -514,11 +417,10 @@ static void show_code(const char *user, const char *code, const char *uri, const
 
 static int verb_test_login(sd_bus *bus, const char *user) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(devflow_login_done) DevflowLogin login = {};
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
-        const char *path, *code, *uri, *uri_complete;
-        uint64_t expires, interval, now, timeout;
+        uint64_t now, timeout;
         TestLogin t = { .bus = bus, .exit_code = EXIT_FAILURE_ };
         sigset_t mask;
         int r;
@@ -533,32 +435,22 @@ static int verb_test_login(sd_bus *bus, const char *user) {
                 return EXIT_FAILURE_;
         }
 
-        r = sd_bus_message_new_method_call(bus, &m, DEVFLOW_BUS_NAME, DEVFLOW_BUS_PATH, DEVFLOW_MANAGER_IFACE,
-                                           "StartLogin");
-        if (r < 0)
+        /* Root is told which claims decided ("explain"); the daemon ignores the key for anyone else.
+         * The daemon answers once the IdP gave a code: allow for a slow IdP. */
+        r = devflow_start_login(bus, user,
+                                &(DevflowLoginContext) {
+                                        .service = "devflowctl",
+                                        .rhost = arg_rhost,
+                                        .explain = geteuid() == 0 ? "yes" : NULL,
+                                },
+                                60 * USEC_PER_SEC, &error, &login);
+        if (r == -EBADMSG && !sd_bus_error_is_set(&error))
                 goto fail;
-        r = sd_bus_message_append(m, "s", user);
-        if (r < 0)
-                goto fail;
-        /* Root is told which claims decided ("explain"); the daemon ignores the key for anyone else. */
-        if (arg_rhost)
-                r = sd_bus_message_append(m, "a{sv}", 3, "service", "s", "devflowctl", "rhost", "s", arg_rhost,
-                                          "explain", "s", geteuid() == 0 ? "yes" : "no");
-        else
-                r = sd_bus_message_append(m, "a{sv}", 2, "service", "s", "devflowctl",
-                                          "explain", "s", geteuid() == 0 ? "yes" : "no");
-        if (r < 0)
-                goto fail;
-        /* The daemon answers once the IdP gave a code: allow for a slow IdP. */
-        r = sd_bus_call(bus, m, 60 * USEC_PER_SEC, &error, &reply);
         if (r < 0)
                 return report_bus_error("StartLogin", &error, r, arg_json);
-        r = sd_bus_message_read(reply, "ossstt", &path, &code, &uri, &uri_complete, &expires, &interval);
-        if (r < 0)
-                goto fail;
-        t.flow_path = path;
+        t.flow_path = login.flow_path;
 
-        show_code(user, code, uri, uri_complete, expires, interval);
+        show_code(user, login.user_code, login.uri, login.uri_complete, login.expires_usec, login.interval_usec);
 
         r = sd_event_default(&event);
         if (r < 0)
@@ -574,15 +466,10 @@ static int verb_test_login(sd_bus *bus, const char *user) {
         if (r < 0)
                 goto fail;
 
-        sd_bus_message_unref(m);
-        m = NULL;
-        r = sd_bus_message_new_method_call(bus, &m, DEVFLOW_BUS_NAME, path, DEVFLOW_FLOW_IFACE, "Wait");
-        if (r < 0)
-                goto fail;
         /* Wait() is answered when the flow ends: at the latest when the code expires. */
         now = now_usec(CLOCK_REALTIME);
-        timeout = (expires > now ? expires - now : 0) + 60 * USEC_PER_SEC;
-        r = sd_bus_call_async(bus, &slot, m, on_wait_reply, &t, timeout);
+        timeout = (login.expires_usec > now ? login.expires_usec - now : 0) + 60 * USEC_PER_SEC;
+        r = devflow_wait_async(bus, &slot, login.flow_path, timeout, on_wait_reply, &t);
         if (r < 0)
                 goto fail;
 
@@ -757,7 +644,7 @@ int main(int argc, char *argv[]) {
                 return doctor_run(&o);
         } else {
                 fprintf(stderr, "devflowctl: unknown command '");
-                print_sanitized(stderr, verb);
+                text_fputs(stderr, verb);
                 fputs("' (see --help)\n", stderr);
                 return EXIT_USAGE;
         }

@@ -8,6 +8,7 @@
 #include "devflowd/config.h"
 #include "macro.h"
 #include "probe.h"
+#include "time-util.h"
 
 #define PROBE_BODY_MAX (1024U * 1024U)
 
@@ -19,13 +20,6 @@ static size_t on_write(char *data, size_t size, size_t n, void *userdata) {
         /* The body is not needed: count it and stop a huge one. */
         *total += size * n;
         return *total > PROBE_BODY_MAX ? 0 : size * n;
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
 }
 
 int probe_idp(const char *config_path, ProbeResult *ret) {
@@ -80,9 +74,9 @@ int probe_idp(const char *config_path, ProbeResult *ret) {
         }
         config_free(c);
 
-        t0 = now_usec();
+        t0 = now_usec(CLOCK_MONOTONIC);
         cc = curl_easy_perform(e);
-        p.elapsed_usec = now_usec() - t0;
+        p.elapsed_usec = now_usec(CLOCK_MONOTONIC) - t0;
         if (cc == CURLE_OK || cc == CURLE_WRITE_ERROR) {
                 p.answered = true;
                 (void) curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &p.status);

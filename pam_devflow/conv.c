@@ -13,111 +13,6 @@
 #include "devflow-bus.h"
 #include "macro.h"
 #include "text-safety.h"
-#include "utf8.h"
-
-/* Skips a control string (OSC, DCS, SOS, PM, APC) after its introducer: up to and including BEL, ST
- * (ESC \ or 0x9C, raw or as UTF-8), or the end. */
-static const unsigned char *skip_string(const unsigned char *p) {
-        for (; *p; p++) {
-                if (*p == 0x07 || *p == 0x9C)
-                        return p + 1;
-                if (*p == 0x1B && p[1] == '\\')
-                        return p + 2;
-                if (*p == 0xC2 && p[1] == 0x9C)
-                        return p + 2;
-        }
-        return p;
-}
-
-/* Skips a CSI sequence after its introducer: parameter and intermediate bytes, then the final byte.
- * Anything else ends it without being consumed. */
-static const unsigned char *skip_csi(const unsigned char *p) {
-        while (*p >= 0x20 && *p <= 0x3F)
-                p++;
-        while (*p >= 0x20 && *p <= 0x2F)
-                p++;
-        if (*p >= 0x40 && *p <= 0x7E)
-                p++;
-        return p;
-}
-
-/* Handles an 8-bit introducer (C1 code point c); returns where the sequence ends. */
-static const unsigned char *skip_c1(uint32_t c, const unsigned char *after) {
-        switch (c) {
-        case 0x9B:                                      /* CSI */
-                return skip_csi(after);
-        case 0x90: case 0x98: case 0x9D: case 0x9E: case 0x9F:  /* DCS SOS OSC PM APC */
-                return skip_string(after);
-        default:
-                return after;
-        }
-}
-
-static const unsigned char *skip_esc(const unsigned char *p) {
-        /* p points after ESC */
-        switch (*p) {
-        case '[':
-                return skip_csi(p + 1);
-        case ']': case 'P': case 'X': case '^': case '_':
-                return skip_string(p + 1);
-        default:
-                break;
-        }
-        if (*p >= 0x20 && *p <= 0x2F) {                 /* nF: intermediates, then a final byte */
-                while (*p >= 0x20 && *p <= 0x2F)
-                        p++;
-                if (*p >= 0x30 && *p <= 0x7E)
-                        p++;
-                return p;
-        }
-        if (*p >= 0x30 && *p <= 0x7E)                   /* Fp, Fe, Fs: ESC + one character */
-                return p + 1;
-        return p;
-}
-
-int conv_sanitize(const char *s, size_t max, char **ret) {
-        const unsigned char *p = (const unsigned char *) strempty(s);
-        _cleanup_free_ char *buf = NULL;
-        size_t n = 0;
-
-        assert(ret);
-
-        buf = malloc(MIN(strlen((const char *) p), max) + 1);
-        if (!buf)
-                return -ENOMEM;
-
-        while (*p) {
-                uint32_t c;
-                size_t l = utf8_decode(p, &c);
-
-                if (l == 0) {
-                        /* Not UTF-8: a raw byte. 0x80..0x9F are 8-bit C1 controls to some terminals. */
-                        c = *p;
-                        p = c >= 0x80 && c <= 0x9F ? skip_c1(c, p + 1) : p + 1;
-                        continue;
-                }
-                if (c == 0x1B) {
-                        p = skip_esc(p + 1);
-                        continue;
-                }
-                if (c >= 0x80 && c <= 0x9F) {
-                        p = skip_c1(c, p + l);
-                        continue;
-                }
-                if (text_char_is_unsafe(c)) {     /* the rule the daemon's logs follow too */
-                        p += l;
-                        continue;
-                }
-                if (n + l > max)
-                        break;
-                memcpy(buf + n, p, l);
-                n += l;
-                p += l;
-        }
-        buf[n] = 0;
-        *ret = TAKE_PTR(buf);
-        return 0;
-}
 
 int conv_format_expiry(uint64_t expires_usec, uint64_t now_usec, char **ret) {
         time_t t = (time_t) (expires_usec / USEC_PER_SEC);
@@ -184,12 +79,12 @@ int conv_build_info(const ConvInfo *info, char **ret) {
         assert(info);
         assert(ret);
 
-        if (conv_sanitize(info->host, CONV_FIELD_MAX, &host) < 0 ||
-            conv_sanitize(info->user, CONV_FIELD_MAX, &user) < 0 ||
-            conv_sanitize(info->rhost, CONV_FIELD_MAX, &rhost) < 0 ||
-            conv_sanitize(info->user_code, CONV_FIELD_MAX, &code) < 0 ||
-            conv_sanitize(info->uri, CONV_URI_MAX, &uri) < 0 ||
-            conv_sanitize(info->uri_complete, CONV_URI_MAX, &uri_complete) < 0)
+        if (text_strip(info->host, CONV_FIELD_MAX, &host) < 0 ||
+            text_strip(info->user, CONV_FIELD_MAX, &user) < 0 ||
+            text_strip(info->rhost, CONV_FIELD_MAX, &rhost) < 0 ||
+            text_strip(info->user_code, CONV_FIELD_MAX, &code) < 0 ||
+            text_strip(info->uri, CONV_URI_MAX, &uri) < 0 ||
+            text_strip(info->uri_complete, CONV_URI_MAX, &uri_complete) < 0)
                 return -ENOMEM;
 
         r = conv_format_expiry(info->valid_until_usec, info->now_usec, &expiry);
@@ -285,19 +180,21 @@ int conv_outcome_message(const Outcome *o, const char *pam_user, char **ret) {
         assert(o);
         assert(ret);
 
-        if (o->conv_failed || bus_outcome_to_pam(o, pam_user) == PAM_SUCCESS) {
+        if (o->kind == OUTCOME_CONV_FAILED || bus_outcome_to_pam(o, pam_user) == PAM_SUCCESS) {
                 *ret = NULL;
                 return 0;
         }
 
-        if (o->typed_answer)
+        switch (o->kind) {
+        case OUTCOME_TYPED_ANSWER:
                 fixed = "Login cancelled: this prompt takes Enter only, not a password.";
-        else if (o->timed_out)
+                break;
+        case OUTCOME_TIMED_OUT:
                 fixed = "Login timed out.";
-        else if (o->error == -ENOMEM)
-                fixed = "Out of memory.";
-        else if (sd_bus_error_is_set(&o->bus_error)) {
-                bool ours = strncmp(o->bus_error.name, DEVFLOW_ERROR_PREFIX, strlen(DEVFLOW_ERROR_PREFIX)) == 0;
+                break;
+        case OUTCOME_BUS_ERROR: {
+                bool ours = o->bus_error.name &&
+                        strncmp(o->bus_error.name, DEVFLOW_ERROR_PREFIX, strlen(DEVFLOW_ERROR_PREFIX)) == 0;
 
                 /* The daemon's own errors carry a message fit to show; D-Bus's own do not. */
                 if (ours)
@@ -307,20 +204,28 @@ int conv_outcome_message(const Outcome *o, const char *pam_user, char **ret) {
                         sd_bus_error_has_name(&o->bus_error, SD_BUS_ERROR_INVALID_ARGS) ?
                                 "The login request was refused (invalid host, service or user name)." :
                                 "The login service is not available.";
-        } else if (o->error == -EBADMSG)
-                fixed = "The login service sent an invalid answer.";
-        else if (o->error < 0)
-                fixed = "The login service is not available.";
-        else if (o->have_verdict && o->allowed)
-                /* allowed, but for another account: never show the daemon's "welcome" here */
-                fixed = "The approving account does not match this login.";
-        else {
-                daemon_text = o->message;
+                break;
+        }
+        case OUTCOME_FAILED:
+                fixed = o->error == -ENOMEM ? "Out of memory." :
+                        o->error == -EBADMSG ? "The login service sent an invalid answer." :
+                        "The login service is not available.";
+                break;
+        case OUTCOME_VERDICT:
+                if (o->allowed)
+                        /* allowed, but for another account: never show the daemon's "welcome" here */
+                        fixed = "The approving account does not match this login.";
+                else {
+                        daemon_text = o->message;
+                        fixed = "Login refused.";
+                }
+                break;
+        default:
                 fixed = "Login refused.";
         }
 
         if (daemon_text) {
-                int r = conv_sanitize(daemon_text, CONV_FIELD_MAX, &s);
+                int r = text_strip(daemon_text, CONV_FIELD_MAX, &s);
                 if (r < 0)
                         return r;
                 if (*s) {

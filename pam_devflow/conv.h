@@ -14,14 +14,8 @@
 #include "bus.h"
 #include "qr.h"
 
-#define CONV_FIELD_MAX 512U     /* a sanitised field is cut (at a character boundary) after this many bytes */
+#define CONV_FIELD_MAX 512U     /* a field sanitised by text_strip() is cut (at a character boundary) after this many bytes */
 #define CONV_URI_MAX QR_TEXT_MAX
-
-/* Copies s without control characters: C0 (newlines and tabs included), DEL, C1 (as UTF-8 or as raw
- * bytes), whole escape sequences (ESC [ … final, ESC ] … BEL/ST, ESC P/X/^/_ … ST, ESC + one char, and
- * their 8-bit forms), invalid UTF-8 and the invisible bidi/zero-width format characters. At most max
- * bytes are kept. NULL gives "". Returns 0 or -ENOMEM. */
-int conv_sanitize(const char *s, size_t max, char **ret);
 
 /* "HH:MM:SS (in N minutes)" in local time; expires_usec and now_usec are CLOCK_REALTIME µs. */
 int conv_format_expiry(uint64_t expires_usec, uint64_t now_usec, char **ret);

@@ -21,6 +21,8 @@
 #include "bus.h"
 #include "conv.h"
 #include "macro.h"
+#include "text-safety.h"
+#include "time-util.h"
 
 #define USER_NAME_MAX 256U
 #define PROMPT_TEXT "Press Enter once you have approved: "
@@ -41,7 +43,7 @@ typedef struct Login {
         uint64_t deadline_realtime;
 
         sd_bus *bus;
-        LoginInfo info;
+        DevflowLogin info;
         sd_bus_slot *wait_slot;
         Outcome outcome;
 } Login;
@@ -49,7 +51,7 @@ typedef struct Login {
 static void login_done(Login *l) {
         l->wait_slot = sd_bus_slot_unref(l->wait_slot);        /* before the outcome it writes to */
         bus_outcome_done(&l->outcome);
-        bus_login_info_done(&l->info);
+        devflow_login_done(&l->info);
         l->bus = sd_bus_flush_close_unref(l->bus);
         free(l->log_user);
         free(l->log_rhost);
@@ -63,18 +65,8 @@ static void on_bad_arg(void *userdata, const char *arg, const char *reason) {
 #define debug(l, ...) do { if ((l)->args.debug) pam_syslog((l)->pamh, LOG_DEBUG, __VA_ARGS__); } while (0)
 
 static uint64_t time_left(const Login *l) {
-        uint64_t now = bus_now(CLOCK_MONOTONIC);
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
         return l->deadline > now ? l->deadline - now : 0;
-}
-
-static void set_error(Login *l, int r, sd_bus_error *error) {
-        if (error && sd_bus_error_is_set(error)) {
-                sd_bus_error_free(&l->outcome.bus_error);
-                l->outcome.bus_error = *error;
-                *error = SD_BUS_ERROR_NULL;
-        } else
-                l->outcome.error = r < 0 ? r : -EIO;
-        l->outcome.done = true;
 }
 
 static void cancel_flow(Login *l) {
@@ -83,7 +75,7 @@ static void cancel_flow(Login *l) {
 
         if (!l->bus || !l->info.flow_path)
                 return;
-        r = bus_cancel(l->bus, l->info.flow_path, &error);
+        r = devflow_cancel(l->bus, l->info.flow_path, DEVFLOW_SHORT_CALL_TIMEOUT_USEC, &error);
         if (r < 0)
                 debug(l, "Cancel() failed, ignoring: %s", error.name ?: strerror(-r));
 }
@@ -94,16 +86,21 @@ static int start_flow(Login *l) {
 
         l->wait_slot = sd_bus_slot_unref(l->wait_slot);
         bus_outcome_done(&l->outcome);
-        bus_login_info_done(&l->info);
+        devflow_login_done(&l->info);
 
         /* With a prompt the daemon polls when the user presses Enter, so that press gets its answer one
          * round trip later instead of up to an interval later; without one it polls in the background. */
-        r = bus_start_login(l->bus, l->user, l->rhost, l->service, l->tty,
-                            l->args.prompt == PROMPT_ENTER ? "on-demand" : "background",
-                            MIN(BUS_CALL_TIMEOUT_USEC, MAX(time_left(l), USEC_PER_SEC)), &error, &l->info);
+        r = devflow_start_login(l->bus, l->user,
+                                &(DevflowLoginContext) {
+                                        .rhost = l->rhost,
+                                        .service = l->service,
+                                        .tty = l->tty,
+                                        .poll = l->args.prompt == PROMPT_ENTER ? "on-demand" : "background",
+                                },
+                                MIN(DEVFLOW_CALL_TIMEOUT_USEC, MAX(time_left(l), USEC_PER_SEC)), &error, &l->info);
         if (r < 0) {
                 pam_syslog(l->pamh, LOG_ERR, "StartLogin() failed: %s", error.name ?: strerror(-r));
-                set_error(l, r, &error);
+                bus_outcome_fail(&l->outcome, r, &error);
                 return r;
         }
         debug(l, "Flow %s started", l->info.flow_path);
@@ -113,7 +110,7 @@ static int start_flow(Login *l) {
         r = bus_wait_begin(l->bus, l->info.flow_path, time_left(l) + 5 * USEC_PER_SEC, &l->outcome, &l->wait_slot);
         if (r < 0) {
                 pam_syslog(l->pamh, LOG_ERR, "Wait() failed: %s", strerror(-r));
-                set_error(l, r, NULL);
+                bus_outcome_fail(&l->outcome, r, NULL);
                 return r;
         }
         return 0;
@@ -132,7 +129,7 @@ static int build_info(Login *l, const char *headline, char **ret) {
                         .uri = l->info.uri,
                         .uri_complete = l->info.uri_complete,
                         .valid_until_usec = MIN(l->info.expires_usec, l->deadline_realtime),
-                        .now_usec = bus_now(CLOCK_REALTIME),
+                        .now_usec = now_usec(CLOCK_REALTIME),
                         .qr = l->qr,
                 }, &block);
         if (r < 0)
@@ -151,8 +148,8 @@ static int build_silent_prompt(Login *l, char **ret) {
         _cleanup_free_ char *code = NULL, *uri = NULL;
         char *s;
 
-        if (conv_sanitize(l->info.user_code, CONV_FIELD_MAX, &code) < 0 ||
-            conv_sanitize(l->info.uri, CONV_URI_MAX, &uri) < 0 ||
+        if (text_strip(l->info.user_code, CONV_FIELD_MAX, &code) < 0 ||
+            text_strip(l->info.uri, CONV_URI_MAX, &uri) < 0 ||
             asprintf(&s, "Code %s at %s - %s", code, uri, PROMPT_TEXT) < 0)
                 return -ENOMEM;
         *ret = s;
@@ -167,16 +164,14 @@ static bool converse(Login *l, int style, const char *info, const char *prompt) 
                 /* What was typed may be a password: its length is not logged either. */
                 pam_syslog(l->pamh, LOG_NOTICE, "The Enter prompt for '%s' was answered with text, not Enter "
                            "(a password sent to every prompt?); ending the login", l->log_user);
-                l->outcome.typed_answer = true;
-                l->outcome.done = true;
+                bus_outcome_set(&l->outcome, OUTCOME_TYPED_ANSWER);
                 return false;
         }
         pam_syslog(l->pamh, LOG_ERR, "Conversation failed: %s", pam_strerror(l->pamh, r));
         if (r == PAM_BUF_ERR)
-                l->outcome.error = -ENOMEM;
+                bus_outcome_fail(&l->outcome, -ENOMEM, NULL);
         else
-                l->outcome.conv_failed = true;
-        l->outcome.done = true;
+                bus_outcome_set(&l->outcome, OUTCOME_CONV_FAILED);
         return false;
 }
 
@@ -191,13 +186,13 @@ static int wait_verdict(Login *l, const char *info) {
                         return 1;
                 r = bus_wait_until(l->bus, &l->outcome, l->deadline);
                 if (r < 0)
-                        set_error(l, r, NULL);
+                        bus_outcome_fail(&l->outcome, r, NULL);
                 return r != 0;
         }
 
         if (l->silent) {
                 if (build_silent_prompt(l, &silent_prompt) < 0) {
-                        set_error(l, -ENOMEM, NULL);
+                        bus_outcome_fail(&l->outcome, -ENOMEM, NULL);
                         return 1;
                 }
                 prompt = silent_prompt;
@@ -214,24 +209,24 @@ static int wait_verdict(Login *l, const char *info) {
                 r = bus_wait_until(l->bus, &l->outcome, /* deadline= */ 0);
                 if (r != 0) {
                         if (r < 0)
-                                set_error(l, r, NULL);
+                                bus_outcome_fail(&l->outcome, r, NULL);
                         return 1;
                 }
                 if (time_left(l) == 0)
                         return 0;
 
                 /* Answered once the poll it asks for is answered (after the interval, if one is running). */
-                r = bus_poll(l->bus, l->info.flow_path, MIN(BUS_CALL_TIMEOUT_USEC, MAX(time_left(l), USEC_PER_SEC)),
-                             &error, &next);
+                r = devflow_poll(l->bus, l->info.flow_path,
+                                 MIN(DEVFLOW_CALL_TIMEOUT_USEC, MAX(time_left(l), USEC_PER_SEC)), &error, &next);
                 if (r < 0)
                         /* the flow may just have ended; its Wait() reply says how */
                         debug(l, "Poll() failed, ignoring: %s", error.name ?: strerror(-r));
 
-                until = MIN(bus_now(CLOCK_MONOTONIC) + POLL_GRACE_USEC, l->deadline);
+                until = MIN(now_usec(CLOCK_MONOTONIC) + POLL_GRACE_USEC, l->deadline);
                 r = bus_wait_until(l->bus, &l->outcome, until);
                 if (r != 0) {
                         if (r < 0)
-                                set_error(l, r, NULL);
+                                bus_outcome_fail(&l->outcome, r, NULL);
                         return 1;
                 }
                 if (time_left(l) == 0)
@@ -241,7 +236,8 @@ static int wait_verdict(Login *l, const char *info) {
         }
 }
 
-static int run(Login *l) {
+/* Runs the login to its end; returns what happened (l->outcome holds the details). */
+static OutcomeKind run(Login *l) {
         const char *headline = NULL;
         unsigned restarts = 0;
         int r;
@@ -249,34 +245,35 @@ static int run(Login *l) {
         r = bus_open(&l->bus);
         if (r < 0) {
                 pam_syslog(l->pamh, LOG_ERR, "Cannot connect to the system bus: %s", strerror(-r));
-                set_error(l, r == -ENOMEM ? r : -ENOTCONN, NULL);
-                return 0;
+                bus_outcome_fail(&l->outcome, r == -ENOMEM ? r : -ENOTCONN, NULL);
+                return l->outcome.kind;
         }
 
         for (;;) {
                 _cleanup_free_ char *info = NULL;
 
                 if (start_flow(l) < 0)
-                        return 0;
+                        return l->outcome.kind;
 
                 r = build_info(l, headline, &info);
                 if (r < 0) {
                         cancel_flow(l);
-                        set_error(l, r, NULL);
-                        return 0;
+                        bus_outcome_fail(&l->outcome, r, NULL);
+                        return l->outcome.kind;
                 }
 
                 r = wait_verdict(l, info);
                 if (r == 0) {
                         pam_syslog(l->pamh, LOG_NOTICE, "Login of '%s' timed out", l->log_user);
                         cancel_flow(l);
-                        l->outcome.timed_out = true;
-                        l->outcome.done = true;
-                        return 0;
+                        bus_outcome_set(&l->outcome, OUTCOME_TIMED_OUT);
+                        return l->outcome.kind;
                 }
-                if (l->outcome.conv_failed || l->outcome.typed_answer || l->outcome.error == -ENOMEM) {
+                /* Ended here, not by the daemon: its flow is still running. */
+                if (l->outcome.kind == OUTCOME_CONV_FAILED || l->outcome.kind == OUTCOME_TYPED_ANSWER ||
+                    (l->outcome.kind == OUTCOME_FAILED && l->outcome.error == -ENOMEM)) {
                         cancel_flow(l);
-                        return 0;
+                        return l->outcome.kind;
                 }
 
                 /* RFC 8628 §3.5 expired_token: a fresh code while our own time allows. */
@@ -287,13 +284,14 @@ static int run(Login *l) {
                         headline = "The code expired; here is a new one.";
                         continue;
                 }
-                return 0;
+                return l->outcome.kind;
         }
 }
 
 int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv) {
         _cleanup_(login_done) Login l = { .pamh = pamh, .outcome = OUTCOME_NULL };
         _cleanup_free_ char *message = NULL;
+        OutcomeKind kind;
         const char *s;
         int r;
 
@@ -319,22 +317,22 @@ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **ar
         if (gethostname(l.host, sizeof(l.host) - 1) < 0)
                 l.host[0] = 0;
         /* PAM_RHOST may be a reverse-DNS name an attacker chose: quote nothing unsanitised. */
-        if (conv_sanitize(l.user, CONV_FIELD_MAX, &l.log_user) < 0 ||
-            conv_sanitize(l.rhost, CONV_FIELD_MAX, &l.log_rhost) < 0 ||
-            conv_sanitize(l.service, CONV_FIELD_MAX, &l.log_service) < 0)
+        if (text_strip(l.user, CONV_FIELD_MAX, &l.log_user) < 0 ||
+            text_strip(l.rhost, CONV_FIELD_MAX, &l.log_rhost) < 0 ||
+            text_strip(l.service, CONV_FIELD_MAX, &l.log_service) < 0)
                 return PAM_BUF_ERR;
 
         l.qr = conv_qr_style(l.args.qr, /* remote= */ l.rhost,
                              conv_locale_is_utf8(nl_langinfo(CODESET), getenv("LC_ALL"), getenv("LC_CTYPE"),
                                                  getenv("LANG")));
-        l.deadline = bus_now(CLOCK_MONOTONIC) + l.args.timeout_sec * USEC_PER_SEC;
-        l.deadline_realtime = bus_now(CLOCK_REALTIME) + l.args.timeout_sec * USEC_PER_SEC;
+        l.deadline = now_usec(CLOCK_MONOTONIC) + l.args.timeout_sec * USEC_PER_SEC;
+        l.deadline_realtime = now_usec(CLOCK_REALTIME) + l.args.timeout_sec * USEC_PER_SEC;
 
         debug(&l, "Starting a device login for '%s' (rhost '%s', service '%s', qr=%s, prompt=%s, timeout=%us)",
               l.log_user, l.log_rhost, l.log_service, qr_mode_to_string(l.args.qr),
               prompt_mode_to_string(l.args.prompt), l.args.timeout_sec);
 
-        (void) run(&l);
+        kind = run(&l);
 
         r = bus_outcome_to_pam(&l.outcome, l.user);
         if (r == PAM_SUCCESS) {
@@ -342,17 +340,17 @@ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **ar
                 return r;
         }
 
-        if (l.outcome.have_verdict && l.outcome.allowed) {
+        if (kind == OUTCOME_VERDICT && l.outcome.allowed) {
                 _cleanup_free_ char *mapped = NULL;
-                if (conv_sanitize(l.outcome.local_user, CONV_FIELD_MAX, &mapped) >= 0)
+                if (text_strip(l.outcome.local_user, CONV_FIELD_MAX, &mapped) >= 0)
                         pam_syslog(pamh, LOG_WARNING, "Approved identity maps to '%s', not to '%s': refused",
                                    mapped, l.log_user);
         }
-        else if (sd_bus_error_is_set(&l.outcome.bus_error))
+        else if (kind == OUTCOME_BUS_ERROR)
                 pam_syslog(pamh, LOG_NOTICE, "Device login for '%s' failed: %s", l.log_user, l.outcome.bus_error.name);
         debug(&l, "Returning %s", pam_strerror(pamh, r));
 
-        if (!l.silent && !l.outcome.conv_failed && conv_outcome_message(&l.outcome, l.user, &message) >= 0 && message)
+        if (!l.silent && kind != OUTCOME_CONV_FAILED && conv_outcome_message(&l.outcome, l.user, &message) >= 0 && message)
                 (void) conv_send(pamh, PAM_ERROR_MSG, message, NULL);
         return r;
 }

@@ -134,6 +134,27 @@ daemon_start() {
         fi
 }
 
+# stack_start [-] [IDP OPTIONS…]: what most integration tests start with. The private bus, the fake IdP
+# (idp_start "$TEST_DIR/idp" IDP OPTIONS…), $TEST_DIR/devflowd.conf naming it (issuer, client_id devflow-test,
+# ca_file) and, with "-", followed by the lines read from stdin (more [idp] keys, then other sections), and
+# devflowd on that configuration. A part that does not start fails the test, which then exits.
+#   stack_start - --profile rfc --interval 1 <<CONF
+#   [limits]
+#   max_flows = 4
+#   CONF
+stack_start() {
+        local extra=
+        if [ "${1:-}" = - ]; then extra=1; shift; fi
+        declare -F idp_start >/dev/null || . "$TOP/tests/idp/idp.sh"
+        bus_start || { fail "private bus"; exit 1; }
+        idp_start "$TEST_DIR/idp" "$@" || { fail "fake IdP start"; exit 1; }
+        {
+                printf '[idp]\nissuer = %s\nclient_id = devflow-test\nca_file = %s\n' "$(idp_issuer)" "$IDP_CA"
+                [ -z "$extra" ] || cat
+        } >"$TEST_DIR/devflowd.conf"
+        daemon_start "$TEST_DIR/devflowd.conf" || { fail "devflowd start"; exit 1; }
+}
+
 daemon_alive() { kill -0 "$DAEMON_PID" 2>/dev/null; }
 
 # daemon_stop: SIGTERM, wait, and report ASan findings (a sanitizer report is a failure).

@@ -6,7 +6,8 @@
 # The tests are the ones meson.build declares, in its suites (unit, integration, e2e, pkg), taken from
 # the build directory $BUILD (default build/asan, the sanitizer build make check sets up), then the
 # libFuzzer binaries of build/fuzz on their seed corpus. SUITES narrows the suites, TESTS the names
-# (a substring): TESTS=bus-api bash tests/run-tests.sh.
+# (a substring): TESTS=bus-api bash tests/run-tests.sh. TEST_CASE=NAME runs, in the unit tests, only the
+# cases whose name contains NAME (tests/unit/test.h): TESTS=unit/conv TEST_CASE=outcome_errors.
 #
 #   run-tests.sh --one COMMAND...   runs one test as meson test does it (meson.build uses this for the
 #                                   scripts): its output as it is, exit 1 when it printed a FAIL line

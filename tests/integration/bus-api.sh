@@ -9,15 +9,7 @@
 
 need_flowclient
 command -v mandoc >/dev/null || command -v man >/dev/null || { fail "neither mandoc nor man"; exit 1; }
-bus_start || { fail "private bus"; exit 1; }
-idp_start "$TEST_DIR/idp" --interval 1 || { fail "fake IdP start"; exit 1; }
-cat >"$TEST_DIR/devflowd.conf" <<CONF
-[idp]
-issuer = $(idp_issuer)
-client_id = devflow-test
-ca_file = $IDP_CA
-CONF
-daemon_start "$TEST_DIR/devflowd.conf" || { fail "devflowd start"; exit 1; }
+stack_start --interval 1
 ASAN_OPTIONS=detect_leaks=0 "$FLOWCLIENT" hold root --rhost 203.0.113.90 >"$TEST_DIR/hold.out" 2>&1 &
 t_track $!
 wait_for 20 grep -q '^flow ' "$TEST_DIR/hold.out" || { fail "no flow"; exit 1; }

@@ -13,17 +13,10 @@
 . "$TOP/tests/idp/idp.sh"
 
 need_flowclient
-bus_start || { fail "private bus"; exit 1; }
-idp_start "$TEST_DIR/idp" --profile rfc --interval 1 || { fail "fake IdP start"; exit 1; }
-cat >"$TEST_DIR/devflowd.conf" <<CONF
-[idp]
-issuer = $(idp_issuer)
-client_id = devflow-test
-ca_file = $IDP_CA
+stack_start - --profile rfc --interval 1 <<CONF
 [limits]
 max_new_flows_per_rhost_per_minute = 5
 CONF
-daemon_start "$TEST_DIR/devflowd.conf" || { fail "devflowd start"; exit 1; }
 chmod 0755 "$FLOWCLIENT" 2>/dev/null
 NOBODY_UID=65534
 NOBODY=$(getent passwd $NOBODY_UID | cut -d: -f1)

@@ -18,15 +18,7 @@ need_flowclient
 
 LUSER=dflockout
 ensure_user "$LUSER" || { fail "test user"; exit 1; }
-bus_start || { fail "private bus"; exit 1; }
-idp_start "$TEST_DIR/idp" --interval 1 || { fail "fake IdP start"; exit 1; }
-cat >"$TEST_DIR/devflowd.conf" <<CONF
-[idp]
-issuer = $(idp_issuer)
-client_id = devflow-test
-ca_file = $IDP_CA
-CONF
-daemon_start "$TEST_DIR/devflowd.conf" || { fail "devflowd start"; exit 1; }
+stack_start --interval 1
 pam_service devflow-test "prompt=none timeout=60"
 
 HOLDS=()

@@ -7,15 +7,7 @@
 . "$TOP/tests/idp/idp.sh"
 
 need_flowclient
-bus_start || { fail "private bus"; exit 1; }
-idp_start "$TEST_DIR/idp" --interval 1 || { fail "fake IdP start"; exit 1; }
-cat >"$TEST_DIR/devflowd.conf" <<CONF
-[idp]
-issuer = $(idp_issuer)
-client_id = devflow-test
-ca_file = $IDP_CA
-CONF
-daemon_start "$TEST_DIR/devflowd.conf" || { fail "devflowd start"; exit 1; }
+stack_start --interval 1
 
 ASAN_OPTIONS=detect_leaks=0 "$FLOWCLIENT" hold root --rhost 203.0.113.70 >"$TEST_DIR/hold.out" 2>&1 &
 t_track $!

@@ -7,20 +7,13 @@
 
 need_flowclient
 
-bus_start || { fail "private bus"; exit 1; }
-idp_start "$TEST_DIR/idp" --profile rfc --interval 1 || { fail "fake IdP start"; exit 1; }
 ensure_user dfapprove && ensure_user dfother || { fail "test users"; exit 1; }
-cat >"$TEST_DIR/devflowd.conf" <<CONF
-[idp]
-issuer = $(idp_issuer)
-client_id = devflow-test
-ca_file = $IDP_CA
+stack_start - --profile rfc --interval 1 <<CONF
 [login]
 username_claim = preferred_username
 [limits]
 max_new_flows_per_rhost_per_minute = 100
 CONF
-daemon_start "$TEST_DIR/devflowd.conf" || { fail "devflowd start"; exit 1; }
 
 # login USER CLAIMS-JSON: start a flow for USER, approve its code with these claims, wait for the verdict.
 # Leaves flowclient's output in $OUT and its status in $RC.

@@ -6,18 +6,11 @@
 
 need_flowclient
 
-bus_start || { fail "private bus"; exit 1; }
-idp_start "$TEST_DIR/idp" --profile rfc --interval 1 || { fail "fake IdP start"; exit 1; }
-cat >"$TEST_DIR/devflowd.conf" <<CONF
-[idp]
-issuer = $(idp_issuer)
-client_id = devflow-test
-ca_file = $IDP_CA
+stack_start - --profile rfc --interval 1 <<CONF
 http_timeout = 2
 [limits]
 max_new_flows_per_rhost_per_minute = 1000
 CONF
-daemon_start "$TEST_DIR/devflowd.conf" || { fail "devflowd start"; exit 1; }
 
 # start_with NAME FAULT-JSON EXPECTED-ERROR [MAX-MS]: StartLogin under that fault on the device endpoint.
 start_with() {

@@ -9,13 +9,7 @@
 
 need_flowclient
 
-bus_start || { fail "private bus"; exit 1; }
-idp_start "$TEST_DIR/idp" --profile rfc --interval 1 || { fail "fake IdP start"; exit 1; }
-cat >"$TEST_DIR/devflowd.conf" <<CONF
-[idp]
-issuer = $(idp_issuer)
-client_id = devflow-test
-ca_file = $IDP_CA
+stack_start - --profile rfc --interval 1 <<CONF
 http_timeout = 10
 [limits]
 max_flows_per_user = 20
@@ -23,7 +17,6 @@ max_flows_per_user_per_rhost = 20
 max_flows_per_rhost = 20
 max_new_flows_per_rhost_per_minute = 1000
 CONF
-daemon_start "$TEST_DIR/devflowd.conf" || { fail "devflowd start"; exit 1; }
 
 # fc_bg OUT ARGS...: run flowclient in the background (its PID in FC_PID) and wait for the code.
 fc_bg() {

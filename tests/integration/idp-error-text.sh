@@ -14,20 +14,13 @@ CTL=${DEVFLOWCTL:-$TOP/devflowctl/devflowctl}
 command -v pamtester >/dev/null || { skip "all (pamtester not installed)"; exit 0; }
 
 U=dfidperr
-bus_start || { fail "private bus"; exit 1; }
-idp_start "$TEST_DIR/idp" --profile rfc --interval 1 || { fail "fake IdP start"; exit 1; }
 ensure_user "$U" || { fail "test user"; exit 1; }
-cat >"$TEST_DIR/devflowd.conf" <<CONF
-[idp]
-issuer = $(idp_issuer)
-client_id = devflow-test
-ca_file = $IDP_CA
+stack_start - --profile rfc --interval 1 <<CONF
 [login]
 username_claim = preferred_username
 [limits]
 max_new_flows_per_rhost_per_minute = 1000
 CONF
-daemon_start "$TEST_DIR/devflowd.conf" || { fail "devflowd start"; exit 1; }
 pam_service devflow-test "prompt=none qr=off timeout=20"
 
 SECRET_WORDS="client secret s3cr3t-XYZZY does not match"

@@ -12,18 +12,11 @@
 command -v pamtester >/dev/null || { skip "all (pamtester not installed)"; exit 0; }
 
 U=dflogsafe
-bus_start || { fail "private bus"; exit 1; }
-idp_start "$TEST_DIR/idp" --profile rfc --interval 1 || { fail "fake IdP start"; exit 1; }
 ensure_user "$U" || { fail "test user"; exit 1; }
-cat >"$TEST_DIR/devflowd.conf" <<CONF
-[idp]
-issuer = $(idp_issuer)
-client_id = devflow-test
-ca_file = $IDP_CA
+stack_start - --profile rfc --interval 1 <<CONF
 [login]
 username_claim = preferred_username
 CONF
-daemon_start "$TEST_DIR/devflowd.conf" || { fail "devflowd start"; exit 1; }
 pam_service devflow-test "prompt=none qr=off timeout=30"
 
 # 198.51.100.9 CSI "31m" RLO "evil" ZWSP BOM LRI (C0 controls the daemon refuses outright).

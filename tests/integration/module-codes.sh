@@ -22,15 +22,9 @@ S_UNAVAIL="Authentication service cannot retrieve authentication info"
 S_UNKNOWN="User not known to the underlying authentication module"
 S_MAXTRIES="Have exhausted maximum number of retries for service"
 
-bus_start || { fail "private bus"; exit 1; }
-idp_start "$TEST_DIR/idp" --profile rfc --interval 1 || { fail "fake IdP start"; exit 1; }
 ensure_user "$U" && ensure_user "$U2" || { fail "test users"; exit 1; }
 userdel "$NOBODY" 2>/dev/null
-cat >"$TEST_DIR/devflowd.conf" <<CONF
-[idp]
-issuer = $(idp_issuer)
-client_id = devflow-test
-ca_file = $IDP_CA
+stack_start - --profile rfc --interval 1 <<CONF
 http_timeout = 3
 [login]
 username_claim = preferred_username
@@ -38,7 +32,6 @@ username_claim = preferred_username
 max_flows_per_user = 1
 max_new_flows_per_rhost_per_minute = 1000
 CONF
-daemon_start "$TEST_DIR/devflowd.conf" || { fail "devflowd start"; exit 1; }
 
 pam_service dfcodes-none "prompt=none qr=ascii timeout=30"
 pam_service dfcodes-enter "qr=ascii timeout=30"

@@ -27,6 +27,9 @@
 #include <unistd.h>
 
 #include "devflow-bus.h"
+#include "devflow-client.h"
+#include "macro.h"
+#include "time-util.h"
 
 #define MAX_POLLS 32
 
@@ -34,8 +37,6 @@ static sd_bus *bus;
 static sd_event *event;
 static int exit_code = 1;
 static const char *flow_path;
-
-static uint64_t realtime_usec(void);
 
 static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void out(const char *fmt, ...) {
@@ -78,73 +79,66 @@ static uint64_t sec_to_usec(const char *s, int *ok) {
         return (uint64_t) (d * 1e6);
 }
 
-static int on_wait_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        const sd_bus_error *e = sd_bus_message_get_error(m);
-        const char *local_user = NULL, *message = NULL;
-        int allowed = 0, r;
-
-        if (e) {
-                out_error(e, sd_bus_message_get_errno(m));
-                exit_code = 1;
-        } else {
-                r = sd_bus_message_read(m, "bss", &allowed, &local_user, &message);
-                if (r < 0) {
-                        out("error parse %s", strerror(-r));
-                        exit_code = 1;
-                } else if (allowed) {
-                        out("allowed %s %s", local_user, message);
-                        exit_code = 0;
-                } else {
-                        out("refused %s %s", local_user, message);
-                        exit_code = 1;
-                }
+/* Prints a verdict, or the error a call ended with; the exit code for it. */
+static int print_verdict(int r, const sd_bus_error *e, const DevflowVerdict *v) {
+        if (r < 0 && sd_bus_error_is_set(e)) {
+                out_error(e, r);
+                return 1;
         }
+        if (r < 0) {
+                out("error parse %s", strerror(-r));
+                return 1;
+        }
+        out("%s %s %s", v->allowed ? "allowed" : "refused", v->local_user, v->message);
+        return v->allowed ? 0 : 1;
+}
+
+static int on_wait_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        DevflowVerdict v;
+        int r;
+
+        r = devflow_wait_reply_read(m, &e, &v);
+        exit_code = print_verdict(r, &e, &v);
         return sd_event_exit(event, exit_code);
 }
 
 static int on_poll_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        const sd_bus_error *e = sd_bus_message_get_error(m);
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         uint64_t next = 0;
+        int r;
 
-        if (e) {
-                out("poll-error %s %s", e->name, e->message ? e->message : "");
+        r = devflow_poll_reply_read(m, &e, &next);
+        if (r < 0 && sd_bus_error_is_set(&e)) {
+                out("poll-error %s %s", e.name, e.message ? e.message : "");
                 return 0;
         }
-        if (sd_bus_message_read(m, "t", &next) < 0) {
+        if (r < 0) {
                 out("poll-error parse");
                 return 0;
         }
-        out("poll %llu now %llu", (unsigned long long) next, (unsigned long long) realtime_usec());
+        out("poll %llu now %llu", (unsigned long long) next, (unsigned long long) now_usec(CLOCK_REALTIME));
         return 0;
-}
-
-static uint64_t realtime_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
 }
 
 static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         int r;
 
-        out("poll-sent %llu", (unsigned long long) realtime_usec());
-        r = sd_bus_call_method_async(bus, NULL, DEVFLOW_BUS_NAME, flow_path, DEVFLOW_FLOW_IFACE, "Poll",
-                                     on_poll_reply, NULL, "");
+        out("poll-sent %llu", (unsigned long long) now_usec(CLOCK_REALTIME));
+        r = devflow_poll_async(bus, NULL, flow_path, /* timeout_usec= */ 0, on_poll_reply, NULL);
         if (r < 0)
                 out("poll-error send %s", strerror(-r));
         return 0;
 }
 
 static int on_cancel_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
-        out("cancel-sent %llu", (unsigned long long) realtime_usec());
-        r = sd_bus_call_method(bus, DEVFLOW_BUS_NAME, flow_path, DEVFLOW_FLOW_IFACE, "Cancel", &e, NULL, "");
+        out("cancel-sent %llu", (unsigned long long) now_usec(CLOCK_REALTIME));
+        r = devflow_cancel(bus, flow_path, /* timeout_usec= */ 0, &e);
         if (r < 0)
                 out("cancel-error %s", e.name ? e.name : strerror(-r));
-        sd_bus_error_free(&e);
         return 0;
 }
 
@@ -158,22 +152,13 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 }
 
 static int cmd_wait(const char *path) {
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        sd_bus_message *reply = NULL;
-        const char *local_user = NULL, *message = NULL;
-        int allowed = 0, r;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        DevflowVerdict v;
+        int r;
 
-        r = sd_bus_call_method(bus, DEVFLOW_BUS_NAME, path, DEVFLOW_FLOW_IFACE, "Wait", &e, &reply, "");
-        if (r < 0) {
-                out_error(&e, r);
-                sd_bus_error_free(&e);
-                return 1;
-        }
-        r = sd_bus_message_read(reply, "bss", &allowed, &local_user, &message);
-        if (r >= 0)
-                out("%s %s %s", allowed ? "allowed" : "refused", local_user, message);
-        sd_bus_message_unref(reply);
-        return r >= 0 && allowed ? 0 : 1;
+        r = devflow_wait(bus, path, /* timeout_usec= */ 0, &e, &reply, &v);
+        return print_verdict(r, &e, &v);
 }
 
 int main(int argc, char *argv[]) {
@@ -195,9 +180,9 @@ int main(int argc, char *argv[]) {
         unsigned long poll_burst = 0;
         int do_wait = 0, have_cancel = 0, ok = 1, c, r;
         sd_bus_error e = SD_BUS_ERROR_NULL;
-        sd_bus_message *m = NULL, *reply = NULL;
-        const char *path, *user_code, *uri, *uri_complete;
-        uint64_t expires = 0, interval = 0, now;
+        _cleanup_(devflow_login_done) DevflowLogin login = {};
+        const char *path;
+        uint64_t now;
         sigset_t ss;
 
         if (argc < 3)
@@ -246,46 +231,30 @@ int main(int argc, char *argv[]) {
                 return r;
         }
 
-        r = sd_bus_message_new_method_call(bus, &m, DEVFLOW_BUS_NAME, DEVFLOW_BUS_PATH, DEVFLOW_MANAGER_IFACE,
-                                           "StartLogin");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", user);
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0 && rhost)
-                r = sd_bus_message_append(m, "{sv}", "rhost", "s", rhost);
-        if (r >= 0 && service)
-                r = sd_bus_message_append(m, "{sv}", "service", "s", service);
-        if (r >= 0 && tty)
-                r = sd_bus_message_append(m, "{sv}", "tty", "s", tty);
-        if (r >= 0 && poll_mode)
-                r = sd_bus_message_append(m, "{sv}", "poll", "s", poll_mode);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
+        r = devflow_start_login(bus, user,
+                                &(DevflowLoginContext) {
+                                        .rhost = rhost,
+                                        .service = service,
+                                        .tty = tty,
+                                        .poll = poll_mode,
+                                }, /* timeout_usec= */ 0, &e, &login);
         if (r < 0) {
-                out("error build %s", strerror(-r));
-                return 3;
-        }
-        r = sd_bus_call(bus, m, 0, &e, &reply);
-        sd_bus_message_unref(m);
-        if (r < 0) {
-                out_error(&e, r);
+                if (r == -EBADMSG && !sd_bus_error_is_set(&e))
+                        out("error parse %s", strerror(-r));
+                else
+                        out_error(&e, r);
                 sd_bus_error_free(&e);
                 sd_bus_flush_close_unref(bus);
                 return 3;
         }
-        r = sd_bus_message_read(reply, "ossstt", &path, &user_code, &uri, &uri_complete, &expires, &interval);
-        if (r < 0) {
-                out("error parse %s", strerror(-r));
-                return 3;
-        }
+        path = login.flow_path;
         flow_path = path;
         out("flow %s", path);
-        out("user_code %s", user_code);
-        out("uri %s", uri);
-        out("uri_complete %s", uri_complete);
-        out("expires %llu", (unsigned long long) expires);
-        out("interval %llu", (unsigned long long) interval);
+        out("user_code %s", login.user_code);
+        out("uri %s", login.uri);
+        out("uri_complete %s", login.uri_complete);
+        out("expires %llu", (unsigned long long) login.expires_usec);
+        out("interval %llu", (unsigned long long) login.interval_usec);
 
         if (strcmp(cmd, "hold") == 0) {
                 /* Block until killed; keep the connection (and so the flow) alive. */
@@ -299,7 +268,6 @@ int main(int argc, char *argv[]) {
                 return 1;
         }
         if (!do_wait && n_poll_after == 0 && poll_burst == 0 && !have_cancel) {
-                sd_bus_message_unref(reply);
                 sd_bus_flush_close_unref(bus);
                 return 0;
         }
@@ -325,8 +293,7 @@ int main(int argc, char *argv[]) {
                         return 1;
         }
         for (unsigned long i = 0; i < poll_burst; i++) {
-                r = sd_bus_call_method_async(bus, NULL, DEVFLOW_BUS_NAME, path, DEVFLOW_FLOW_IFACE, "Poll",
-                                             on_poll_reply, NULL, "");
+                r = devflow_poll_async(bus, NULL, path, /* timeout_usec= */ 0, on_poll_reply, NULL);
                 if (r < 0) {
                         out("poll-error send %s", strerror(-r));
                         return 1;
@@ -339,8 +306,7 @@ int main(int argc, char *argv[]) {
                                                   on_wait_timeout, NULL) < 0)
                 return 1;
 
-        r = sd_bus_call_method_async(bus, NULL, DEVFLOW_BUS_NAME, path, DEVFLOW_FLOW_IFACE, "Wait",
-                                     on_wait_reply, NULL, "");
+        r = devflow_wait_async(bus, NULL, path, /* timeout_usec= */ 0, on_wait_reply, NULL);
         if (r < 0) {
                 out("error send %s", strerror(-r));
                 return 1;
@@ -348,7 +314,6 @@ int main(int argc, char *argv[]) {
         r = sd_event_loop(event);
         if (!do_wait && r >= 0)
                 r = 0;
-        sd_bus_message_unref(reply);
         sd_bus_flush_close_unref(bus);
         sd_event_unref(event);
         return r < 0 ? 1 : r;

@@ -15,77 +15,6 @@
 #include "qr.h"
 #include "test.h"
 
-static const struct {
-        const char *name, *in, *out;
-} sanitize_cases[] = {
-        { "plain", "WDJB-MJHT", "WDJB-MJHT" },
-        { "osc_title_bel", "\x1b]0;pwned\x07WDJB", "WDJB" },
-        { "osc_title_st", "A\x1b]0;pwned\x1b\\B", "AB" },
-        { "osc_unterminated", "x\x1b]0;pwned", "x" },
-        { "osc8_hyperlink", "https://x/\x1b]8;;http://evil/\x1b\\link\x1b]8;;\x1b\\", "https://x/link" },
-        { "csi_colour", "\x1b[1;31mred\x1b[0m", "red" },
-        { "csi_clear", "\x1b[2J\x1b[Hhome", "home" },
-        { "esc_single", "a\x1b" "cb", "ab" },
-        { "esc_charset", "a\x1b(Bb", "ab" },
-        { "esc_at_end", "ab\x1b", "ab" },
-        { "newline_in_code", "WDJB\n-MJHT\r\n", "WDJB-MJHT" },
-        { "tab_bel_bs", "a\tb\x07" "c\x08" "d", "abcd" },
-        { "del", "a\x7f" "b", "ab" },
-        { "c1_csi_raw", "a\x9b" "31mb", "ab" },
-        { "c1_csi_utf8", "a\xc2\x9b" "2Jb", "ab" },
-        { "c1_osc_utf8", "a\xc2\x9d" "0;pwned\x07" "b", "ab" },
-        { "c1_nel_raw", "a\x85" "b", "ab" },
-        { "c1_st_utf8_alone", "a\xc2\x9c" "b", "ab" },
-        { "utf8_kept", "caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac" },
-        { "bidi_override", "\xe2\x80\xae" "abc\xe2\x81\xa6" "d", "abcd" },
-        { "zero_width", "a\xe2\x80\x8b" "b", "ab" },
-        { "invalid_utf8", "a\xff\xfe" "b\xc0\xaf" "c", "abc" },
-        { "overlong_csi", "a\xc0\x9b" "1mb", "ab" },
-        { "surrogate", "a\xed\xa0\x80" "b", "ab" },
-        { "truncated_utf8", "a\xe2\x82", "a" },
-        { "empty", "", "" },
-};
-
-TEST(sanitize) {
-        for (size_t i = 0; i < ELEMENTSOF(sanitize_cases); i++) {
-                _cleanup_free_ char *s = NULL;
-                bool ok = conv_sanitize(sanitize_cases[i].in, 512, &s) == 0 && s &&
-                          streq(s, sanitize_cases[i].out);
-                if (!ok)
-                        fprintf(stderr, "  sanitize %s: got '%s'\n", sanitize_cases[i].name, strna(s));
-                CHECK(ok);
-                test_report("sanitize", sanitize_cases[i].name, ok);
-        }
-}
-
-TEST(sanitize_null_and_limit) {
-        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL;
-
-        CHECK_INTEQ(conv_sanitize(NULL, 10, &a), 0);
-        CHECK_STREQ(a, "");
-        CHECK_INTEQ(conv_sanitize("abcdefgh", 5, &b), 0);
-        CHECK_STREQ(b, "abcde");
-        /* never cuts a character in half */
-        CHECK_INTEQ(conv_sanitize("\xc3\xa9\xc3\xa9\xc3\xa9", 5, &c), 0);
-        CHECK_STREQ(c, "\xc3\xa9\xc3\xa9");
-}
-
-/* No byte a terminal would act on survives, whatever the input. */
-TEST(sanitize_all_bytes) {
-        char in[3 * 256 + 1];
-        size_t n = 0;
-        _cleanup_free_ char *s = NULL;
-
-        for (unsigned b = 1; b < 256; b++) {
-                in[n++] = (char) b;
-                in[n++] = 'x';
-        }
-        in[n] = 0;
-        CHECK_INTEQ(conv_sanitize(in, sizeof(in), &s), 0);
-        for (const unsigned char *p = (const unsigned char *) s; p && *p; p++)
-                CHECK(*p >= 0x20 && *p != 0x7f && *p < 0x80);
-}
-
 #define T0 UINT64_C(1700000000)         /* 2023-11-14 22:13:20 UTC */
 
 TEST(expiry) {
@@ -343,7 +272,7 @@ TEST(conv_one_call) {
 
 static Outcome verdict(bool allowed, const char *local_user, const char *message) {
         Outcome o = OUTCOME_NULL;
-        o.done = o.have_verdict = true;
+        o.kind = OUTCOME_VERDICT;
         o.allowed = allowed;
         o.local_user = strdup(local_user);
         o.message = strdup(message);
@@ -352,15 +281,15 @@ static Outcome verdict(bool allowed, const char *local_user, const char *message
 
 static Outcome bus_err(const char *name, const char *message) {
         Outcome o = OUTCOME_NULL;
-        o.done = true;
-        sd_bus_error_set(&o.bus_error, name, message);
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_error_set(&e, name, message);
+        bus_outcome_fail(&o, -EIO, &e);
         return o;
 }
 
 static Outcome local_err(int e) {
         Outcome o = OUTCOME_NULL;
-        o.done = true;
-        o.error = e;
+        bus_outcome_fail(&o, e, NULL);
         return o;
 }
 
@@ -386,23 +315,41 @@ TEST(outcome_verdicts) {
                 bus_outcome_done(&o);
         }
 
-        /* an allowed verdict never succeeds for an empty PAM user, nor next to a failure flag */
+        /* an allowed verdict never succeeds for an empty PAM user; a failure recorded after it replaces it */
         Outcome o = verdict(true, "", "");
         CHECK_INTEQ(bus_outcome_to_pam(&o, ""), PAM_AUTH_ERR);
         bus_outcome_done(&o);
+        static const struct {
+                OutcomeKind kind;
+                int want;
+        } after[] = {
+                { OUTCOME_TIMED_OUT, PAM_AUTH_ERR },
+                { OUTCOME_CONV_FAILED, PAM_CONV_ERR },
+                { OUTCOME_TYPED_ANSWER, PAM_AUTH_ERR },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(after); i++) {
+                o = verdict(true, "alice", "");
+                CHECK_INTEQ(bus_outcome_to_pam(&o, "alice"), PAM_SUCCESS);
+                bus_outcome_set(&o, after[i].kind);
+                CHECK_INTEQ(bus_outcome_to_pam(&o, "alice"), after[i].want);
+                CHECK(o.local_user == NULL);
+                bus_outcome_done(&o);
+        }
         o = verdict(true, "alice", "");
-        o.timed_out = true;
-        CHECK_INTEQ(bus_outcome_to_pam(&o, "alice"), PAM_AUTH_ERR);
-        o.timed_out = false;
-        o.conv_failed = true;
-        CHECK_INTEQ(bus_outcome_to_pam(&o, "alice"), PAM_CONV_ERR);
-        o.conv_failed = false;
-        o.typed_answer = true;
-        CHECK_INTEQ(bus_outcome_to_pam(&o, "alice"), PAM_AUTH_ERR);
-        o.typed_answer = false;
-        o.error = -EBADMSG;
+        bus_outcome_fail(&o, -EBADMSG, NULL);
         CHECK_INTEQ(bus_outcome_to_pam(&o, "alice"), PAM_AUTH_ERR);
         bus_outcome_done(&o);
+        o = verdict(true, "alice", "");
+        bus_outcome_fail(&o, /* r= */ 0, NULL);      /* a failure without an errno is still a failure */
+        CHECK_INTEQ(o.error, -EIO);
+        CHECK_INTEQ(bus_outcome_to_pam(&o, "alice"), PAM_AUTH_ERR);
+        bus_outcome_done(&o);
+        /* a kind out of range is no success either */
+        o = OUTCOME_NULL;
+        o.kind = _OUTCOME_KIND_INVALID;
+        CHECK_INTEQ(bus_outcome_to_pam(&o, "alice"), PAM_AUTH_ERR);
+        o.kind = _OUTCOME_KIND_MAX;
+        CHECK_INTEQ(bus_outcome_to_pam(&o, "alice"), PAM_AUTH_ERR);
 
         Outcome none = OUTCOME_NULL;
         CHECK_INTEQ(bus_outcome_to_pam(&none, "alice"), PAM_AUTH_ERR);
@@ -434,6 +381,11 @@ TEST(outcome_errors) {
                 { "org.freedesktop.DBus.Error.Timeout", PAM_AUTHINFO_UNAVAIL },
                 { "org.freedesktop.DBus.Error.TimedOut", PAM_AUTHINFO_UNAVAIL },
                 { "org.freedesktop.DBus.Error.Spawn.ChildExited", PAM_AUTHINFO_UNAVAIL },
+                { "org.freedesktop.DBus.Error.Spawn.ServiceNotFound", PAM_AUTHINFO_UNAVAIL },
+                { "org.freedesktop.DBus.Error.UnknownObject", PAM_AUTHINFO_UNAVAIL },   /* daemon restarted */
+                { "org.freedesktop.DBus.Error.NoServer", PAM_AUTHINFO_UNAVAIL },
+                { "org.freedesktop.systemd1.NoSuchUnit", PAM_AUTHINFO_UNAVAIL },
+                { "org.freedesktop.systemd1.UnitMasked", PAM_AUTHINFO_UNAVAIL },
                 { "org.freedesktop.DBus.Error.NoMemory", PAM_BUF_ERR },
                 { "org.freedesktop.DBus.Error.AccessDenied", PAM_AUTH_ERR },
                 { "org.freedesktop.DBus.Error.UnknownMethod", PAM_AUTH_ERR },
@@ -461,6 +413,8 @@ TEST(outcome_errors) {
                 { -ECONNRESET, PAM_AUTHINFO_UNAVAIL },
                 { -ENOTCONN, PAM_AUTHINFO_UNAVAIL },
                 { -ETIMEDOUT, PAM_AUTHINFO_UNAVAIL },
+                { -ECONNABORTED, PAM_AUTHINFO_UNAVAIL },
+                { -EPIPE, PAM_AUTHINFO_UNAVAIL },
                 { -EBADMSG, PAM_AUTH_ERR },              /* malformed reply */
                 { -EINVAL, PAM_AUTH_ERR },
                 { -EIO, PAM_AUTH_ERR },
@@ -516,19 +470,19 @@ TEST(outcome_messages) {
         }
 
         o = OUTCOME_NULL;
-        o.timed_out = true;
+        bus_outcome_set(&o, OUTCOME_TIMED_OUT);
         CHECK_INTEQ(conv_outcome_message(&o, "alice", &f), 0);
         CHECK_STREQ(f, "Login timed out.");
 
         o = OUTCOME_NULL;
-        o.conv_failed = true;
+        bus_outcome_set(&o, OUTCOME_CONV_FAILED);
         CHECK_INTEQ(conv_outcome_message(&o, "alice", &g), 0);
         CHECK(g == NULL);
 
         {
                 _cleanup_free_ char *t = NULL;
                 o = OUTCOME_NULL;
-                o.typed_answer = true;
+                bus_outcome_set(&o, OUTCOME_TYPED_ANSWER);
                 CHECK_INTEQ(conv_outcome_message(&o, "alice", &t), 0);
                 CHECK_STREQ(t, "Login cancelled: this prompt takes Enter only, not a password.");
         }

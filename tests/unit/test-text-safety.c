@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "macro.h"
@@ -50,6 +51,124 @@ TEST(char_classes) {
                 CHECK(text_char_is_unsafe(unsafe[i]));
         for (size_t i = 0; i < ELEMENTSOF(safe); i++)
                 CHECK(!text_char_is_unsafe(safe[i]));
+}
+
+static const struct {
+        const char *name, *in, *out;
+} sanitize_cases[] = {
+        { "plain", "WDJB-MJHT", "WDJB-MJHT" },
+        { "osc_title_bel", "\x1b]0;pwned\x07WDJB", "WDJB" },
+        { "osc_title_st", "A\x1b]0;pwned\x1b\\B", "AB" },
+        { "osc_unterminated", "x\x1b]0;pwned", "x" },
+        { "osc8_hyperlink", "https://x/\x1b]8;;http://evil/\x1b\\link\x1b]8;;\x1b\\", "https://x/link" },
+        { "csi_colour", "\x1b[1;31mred\x1b[0m", "red" },
+        { "csi_clear", "\x1b[2J\x1b[Hhome", "home" },
+        { "esc_single", "a\x1b" "cb", "ab" },
+        { "esc_charset", "a\x1b(Bb", "ab" },
+        { "esc_at_end", "ab\x1b", "ab" },
+        { "newline_in_code", "WDJB\n-MJHT\r\n", "WDJB-MJHT" },
+        { "tab_bel_bs", "a\tb\x07" "c\x08" "d", "abcd" },
+        { "del", "a\x7f" "b", "ab" },
+        { "c1_csi_raw", "a\x9b" "31mb", "ab" },
+        { "c1_csi_utf8", "a\xc2\x9b" "2Jb", "ab" },
+        { "c1_osc_utf8", "a\xc2\x9d" "0;pwned\x07" "b", "ab" },
+        { "c1_nel_raw", "a\x85" "b", "ab" },
+        { "c1_st_utf8_alone", "a\xc2\x9c" "b", "ab" },
+        { "utf8_kept", "caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac" },
+        { "bidi_override", "\xe2\x80\xae" "abc\xe2\x81\xa6" "d", "abcd" },
+        { "zero_width", "a\xe2\x80\x8b" "b", "ab" },
+        { "invalid_utf8", "a\xff\xfe" "b\xc0\xaf" "c", "abc" },
+        { "overlong_csi", "a\xc0\x9b" "1mb", "ab" },
+        { "surrogate", "a\xed\xa0\x80" "b", "ab" },
+        { "truncated_utf8", "a\xe2\x82", "a" },
+        { "empty", "", "" },
+};
+
+TEST(strip) {
+        for (size_t i = 0; i < ELEMENTSOF(sanitize_cases); i++) {
+                _cleanup_free_ char *s = NULL;
+                bool ok = text_strip(sanitize_cases[i].in, 512, &s) == 0 && s &&
+                          streq(s, sanitize_cases[i].out);
+                if (!ok)
+                        fprintf(stderr, "  strip %s: got '%s'\n", sanitize_cases[i].name, strna(s));
+                CHECK(ok);
+                test_report("strip", sanitize_cases[i].name, ok);
+        }
+}
+
+TEST(strip_null_and_limit) {
+        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL;
+
+        CHECK_INTEQ(text_strip(NULL, 10, &a), 0);
+        CHECK_STREQ(a, "");
+        CHECK_INTEQ(text_strip("abcdefgh", 5, &b), 0);
+        CHECK_STREQ(b, "abcde");
+        /* never cuts a character in half */
+        CHECK_INTEQ(text_strip("\xc3\xa9\xc3\xa9\xc3\xa9", 5, &c), 0);
+        CHECK_STREQ(c, "\xc3\xa9\xc3\xa9");
+}
+
+/* No byte a terminal would act on survives, whatever the input. */
+TEST(strip_all_bytes) {
+        char in[3 * 256 + 1];
+        size_t n = 0;
+        _cleanup_free_ char *s = NULL;
+
+        for (unsigned b = 1; b < 256; b++) {
+                in[n++] = (char) b;
+                in[n++] = 'x';
+        }
+        in[n] = 0;
+        CHECK_INTEQ(text_strip(in, sizeof(in), &s), 0);
+        for (const unsigned char *p = (const unsigned char *) s; p && *p; p++)
+                CHECK(*p >= 0x20 && *p != 0x7f && *p < 0x80);
+}
+
+TEST(fputs_writes_what_sanitize_makes) {
+        static const char *const cases[] = {
+                "plain", "\x1b]0;pwned\x07", "csi \xc2\x9b" "31m", "raw \x9b" "31m", "bad \xc0\xaf",
+                "rlo \xe2\x80\xae" "gnp.exe", "ok \xc3\xa4\xe2\x82\xac", "",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *want = strdup_sanitized(cases[i]), *got = NULL;
+                size_t n = 0;
+                FILE *f = open_memstream(&got, &n);
+
+                CHECK(f != NULL);
+                if (!f)
+                        continue;
+                text_fputs(f, cases[i]);
+                fclose(f);
+                CHECK_STREQ(got, want);
+        }
+        {
+                _cleanup_free_ char *got = NULL;
+                size_t n = 0;
+                FILE *f = open_memstream(&got, &n);
+                CHECK(f != NULL);
+                if (f) {
+                        text_fputs(f, NULL);
+                        fclose(f);
+                        CHECK_STREQ(got, "");
+                }
+        }
+}
+
+TEST(quote) {
+        _cleanup_free_ char *a = text_quote("alice\x1b[2J", 48, false), *b = text_quote("b\xc3\xb6" "b", 48, true),
+                *c = text_quote("b\xc3\xb6" "b", 48, false), *d = text_quote("abcdefghij", 8, false),
+                *e = text_quote("abcd\xc3\xa9\xc3\xa9x", 8, false), *f = text_quote(NULL, 8, false),
+                *g = text_quote("abcdefghij", 0, false);
+
+        CHECK_STREQ(a, "alice?[2J");
+        CHECK_STREQ(b, "b??b");                         /* ascii_only: look-alikes go */
+        CHECK_STREQ(c, "b\xc3\xb6" "b");
+        CHECK_STREQ(d, "abcde...");
+        CHECK(strlen(e) <= 8);
+        CHECK_STREQ(e, "abcd...");                      /* never half a character */
+        CHECK_STREQ(f, "");
+        CHECK_STREQ(g, "abcdefghij");
 }
 
 int main(void) {

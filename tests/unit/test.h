@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct TestCase {
@@ -68,11 +69,20 @@ static inline void test_report(const char *group, const char *name, bool ok) {
         printf("%s: %s:%s\n", ok ? "PASS" : "FAIL", group, name);
 }
 
+/* TEST_CASE=NAME in the environment runs only the cases whose name contains NAME (one alone, by its full
+ * name): `TEST_CASE=outcome_errors build/asan/test-conv`, or through the runner,
+ * `TESTS=unit/conv TEST_CASE=outcome_errors bash tests/run-tests.sh`. A NAME that matches nothing fails. */
 static inline int run_tests_named(const char *file) {
-        unsigned failed = 0;
+        unsigned failed = 0, ran = 0;
         const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+        const char *only = getenv("TEST_CASE");
 
+        if (only && !*only)
+                only = NULL;
         for (unsigned i = 0; i < test_n_; i++) {
+                if (only && !strstr(test_cases_[i].name, only))
+                        continue;
+                ran++;
                 test_failed_ = false;
                 test_checks_ = 0;
                 test_cases_[i].fn();
@@ -84,6 +94,10 @@ static inline int run_tests_named(const char *file) {
                 fflush(stdout);
                 if (test_failed_)
                         failed++;
+        }
+        if (only && ran == 0) {
+                printf("FAIL: %s: no test case matches TEST_CASE='%s'\n", base, only);
+                return 1;
         }
         return failed ? 1 : 0;
 }
