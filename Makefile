@@ -44,6 +44,7 @@ M_PKG_CFLAGS = $(call once,M_PKG_CFLAGS,$(PKG_CONFIG) --cflags $(MODULE_PKGS))
 M_LIBS = $(call once,M_LIBS,$(PKG_CONFIG) --libs $(MODULE_PKGS))
 CURL_CFLAGS = $(call once,CURL_CFLAGS,$(PKG_CONFIG) --cflags libcurl)
 CURL_LIBS = $(call once,CURL_LIBS,$(PKG_CONFIG) --libs libcurl)
+CRYPTO_LIBS = $(call once,CRYPTO_LIBS,$(PKG_CONFIG) --libs libcrypto)
 D_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(HARDEN) $(D_PKG_CFLAGS)
 M_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(HARDEN) $(M_PKG_CFLAGS)
 A_CFLAGS = $(BASE_CFLAGS) -O1 $(SAN) $(D_PKG_CFLAGS) $(M_PKG_CFLAGS)
@@ -83,11 +84,12 @@ devflowd/devflowd: $(patsubst %.c,build/rel/%.o,$(DAEMON_SRCS) $(COMMON_SRCS))
 	$(CC) $(D_CFLAGS) -pie $(HARDEN_LD) -o $@ $^ $(D_LIBS)
 
 # devflowctl links the module's own argument parser (doctor judges pam_devflow lines with it) and QR code,
-# and the daemon's configuration parser (doctor probes the IdP that configuration names).
+# and the daemon's configuration parser (doctor probes the IdP that configuration names), which checks
+# id_token_algs against jwa.c's table (libcrypto).
 CTL_MODULE_SRCS := pam_devflow/args.c pam_devflow/qr.c
-CTL_DAEMON_SRCS := devflowd/config.c devflowd/log.c devflowd/netaddr.c devflowd/secure-file.c
+CTL_DAEMON_SRCS := devflowd/config.c devflowd/jwa.c devflowd/log.c devflowd/netaddr.c devflowd/secure-file.c
 devflowctl/devflowctl: $(patsubst %.c,build/rel/%.o,$(CTL_SRCS) $(COMMON_SRCS) $(CTL_MODULE_SRCS) $(CTL_DAEMON_SRCS))
-	$(CC) $(M_CFLAGS) -pie $(HARDEN_LD) -o $@ $^ $(M_LIBS) $(CURL_LIBS)
+	$(CC) $(M_CFLAGS) -pie $(HARDEN_LD) -o $@ $^ $(M_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS)
 
 pam_devflow/pam_devflow.so: $(patsubst %.c,build/rel/%.o,$(MODULE_SRCS) $(COMMON_SRCS)) pam_devflow/pam_devflow.map
 	$(CC) $(M_CFLAGS) -shared $(HARDEN_LD) -Wl,--version-script=pam_devflow/pam_devflow.map \

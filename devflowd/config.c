@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "jwa.h"
 #include "log.h"
 #include "macro.h"
 #include "netaddr.h"
@@ -90,10 +91,6 @@ static const KeyDef keys[] = {
 };
 
 #define N_KEYS ELEMENTSOF(keys)
-
-static const char *const known_algs[] = {
-        "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
-};
 
 static const char *const reserved_params[] = {
         "client_id", "client_secret", "client_assertion", "client_assertion_type", "grant_type",
@@ -177,7 +174,7 @@ Config *config_new(void) {
         c->scope = strdup("openid profile email");
         c->groups_claim = strdup("groups");
         c->username_claim = strv_new_split("preferred_username");
-        c->id_token_algs = strv_new_split("RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA");
+        c->id_token_algs = jwa_alg_names_strv();
         c->origins = calloc(N_KEYS, sizeof(struct ConfigOrigin));
         if (!c->scope || !c->groups_claim || !c->username_claim || !c->id_token_algs || !c->origins)
                 return config_free(c);
@@ -518,13 +515,10 @@ static int set_value(Config *c, const KeyDef *k, const char *file, unsigned line
                         _cleanup_free_ char *qi = quote(*i);
                         NetRule rule;
 
-                        if (k->type == T_ALGS) {
-                                bool known = false;
-                                for (size_t j = 0; j < ELEMENTSOF(known_algs); j++)
-                                        known = known || streq(*i, known_algs[j]);
-                                if (!known)
-                                        return BAD("'%s' is not allowed: only RS256 RS384 RS512 PS256 PS384 PS512 "
-                                                   "ES256 ES384 ES512 EdDSA (never none or HS*)", strna(qi));
+                        if (k->type == T_ALGS && !jwa_alg_from_string(*i)) {
+                                _cleanup_free_ char *names = jwa_alg_names_string();
+
+                                return BAD("'%s' is not allowed: only %s (never none or HS*)", strna(qi), strna(names));
                         }
                         if (k->type == T_RHOSTS && netaddr_parse_rule(*i, &rule) < 0)
                                 return BAD("expected addresses or CIDR ranges, got '%s'", strna(qi));

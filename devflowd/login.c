@@ -394,7 +394,7 @@ static void on_userinfo(HttpRequest *req, const HttpReply *reply, void *userdata
                 return;
         }
         if (reply->status != 200 ||
-            json_parse_bounded(reply->body, reply->size, JSON_MAX_DEPTH, &info) < 0 ||
+            json_parse_strict(reply->body, reply->size, &info) < 0 ||
             !json_object_is_type(info, json_type_object)) {
                 log_warning("Flow %s: userinfo answered %ld with no usable claims.", l->id, reply->status);
                 finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_ERROR, "The identity provider's user information was unusable.");

@@ -305,10 +305,11 @@ int oauth_parse_device_auth(long http_status, const char *body, size_t len, bool
         uint64_t x;
         int r;
 
-        r = json_parse_bounded(body, len, JSON_MAX_DEPTH, &o);
+        r = json_parse_strict(body, len, &o);
         if (r < 0 || !json_object_is_type(o, json_type_object)) {
-                char what[64];
-                snprintf(what, sizeof what, "HTTP status %ld without a valid JSON object", http_status);
+                char what[96];
+                snprintf(what, sizeof what, "HTTP status %ld without a valid JSON object%s", http_status,
+                         r == -ENOTUNIQ ? " (a member twice)" : r == -EILSEQ ? " (an escaped NUL)" : "");
                 return invalid_reply(ret_error, what);
         }
         r = read_error(o, ret_error);
@@ -371,7 +372,7 @@ int oauth_parse_token_reply(long http_status, const char *body, size_t len, Toke
 
         *ret = (TokenReply) { .kind = TOKEN_REPLY_MALFORMED };
 
-        r = json_parse_bounded(body, len, JSON_MAX_DEPTH, &o);
+        r = json_parse_strict(body, len, &o);
         if (r < 0 || !json_object_is_type(o, json_type_object)) {
                 ret->kind = http_status >= 500 ? TOKEN_REPLY_SERVER_ERROR : TOKEN_REPLY_MALFORMED;
                 return ret->kind == TOKEN_REPLY_MALFORMED ? -EBADMSG : 0;
@@ -447,7 +448,7 @@ int oauth_parse_discovery(const char *body, size_t len, const char *expected_iss
 
 #define REASON(s) (ret_reason ? (void) (*ret_reason = strdup(s)) : (void) 0, -EBADMSG)
 
-        r = json_parse_bounded(body, len, JSON_MAX_DEPTH, &o);
+        r = json_parse_strict(body, len, &o);
         if (r < 0 || !json_object_is_type(o, json_type_object))
                 return REASON("not a JSON object");
         issuer = reply_string(o, "issuer");
