@@ -358,7 +358,7 @@ static void decide(Login *l) {
         _cleanup_(verdict_done) Verdict v = {};
         int r;
 
-        r = claims_decide(m->config, m->usermap, l->claims, l->user, realtime_now(), claims_user_lookup_nss,
+        r = claims_decide(m->config, m->usermap, l->claims, l->user, realtime_now(), user_lookup_nss,
                           NULL, &v);
         if (r < 0) {
                 log_error_errno(r, "Flow %s: mapping failed: %m", l->id);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <curl/curl.h>
-#include <pwd.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -17,8 +16,8 @@
 #include "netaddr.h"
 #include "audit.h"
 #include "secure-file.h"
+#include "user-util.h"
 
-#define USER_NAME_MAX 256
 #define CONTEXT_VALUE_MAX 256
 #define RATE_WINDOW_USEC (60 * USEC_PER_SEC)
 
@@ -138,17 +137,6 @@ static int flow_origin(const AuditCaller *caller, const char *rhost, const char 
         return 0;
 }
 
-static bool user_name_ok(const char *s) {
-        size_t n = strlen(s);
-
-        if (n == 0 || n > USER_NAME_MAX || s[0] == '-')
-                return false;
-        for (const char *p = s; *p; p++)
-                if ((unsigned char) *p <= 0x20 || (unsigned char) *p >= 0x7f || strchr("/:", *p))
-                        return false;
-        return true;
-}
-
 static bool context_value_ok(const char *s) {
         if (strlen(s) > CONTEXT_VALUE_MAX)
                 return false;
@@ -235,7 +223,7 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
                 return r;
         if (poll && !streq(poll, "on-demand") && !streq(poll, "background"))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Context key 'poll' must be on-demand or background.");
-        if (!user_name_ok(user))
+        if (!user_name_is_requestable(user))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid user name.");
 
         r = caller_identify(msg, &caller);
@@ -248,11 +236,10 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
                 return r;
         if (caller.uid != 0) {
                 /* A non-root caller (a screen locker) may only start a login for its own account. */
-                char buf[4096];
-                struct passwd pw, *pwp = NULL;
+                _cleanup_free_ char *own = NULL;
 
-                if (getpwuid_r(caller.uid, &pw, buf, sizeof buf, &pwp) != 0 || !pwp ||
-                    !streq(pwp->pw_name, user)) {
+                /* A failed lookup is a refusal too (DESIGN §4: an error while reading who calls). */
+                if (user_name_of_uid(caller.uid, &own) < 0 || !streq(own, user)) {
                         audit_start_refused(user, rhost, service, &caller,
                                             "caller may not start a login for this user");
                         return sd_bus_error_setf(error, DEVFLOW_ERROR_NOT_PERMITTED,
