@@ -7,6 +7,7 @@
 #include "ctl-util.h"
 #include "devflow-bus.h"
 #include "macro.h"
+#include "text-safety.h"
 
 void json_print_string(FILE *f, const char *s) {
         if (!s) {
@@ -43,16 +44,10 @@ void json_print_string(FILE *f, const char *s) {
 }
 
 void print_sanitized(FILE *f, const char *s) {
-        for (const unsigned char *p = (const unsigned char *) strempty(s); *p; p++) {
-                if (*p < 0x20 || *p == 0x7f)
-                        fputc('?', f);
-                else if (*p == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0) {
-                        /* a C1 control in UTF-8 (0x80..0x9f): some terminals act on it */
-                        fputc('?', f);
-                        p++;
-                } else
-                        fputc(*p, f);
-        }
+        /* The one rule of common/text-safety.h: controls, C1, bidi and invisible characters, bad UTF-8 → '?'. */
+        _cleanup_free_ char *copy = strdup_sanitized(s);
+
+        fputs(copy ?: "?", f);
 }
 
 char *format_timespan(char *buf, size_t size, uint64_t usec) {

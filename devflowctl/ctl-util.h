@@ -25,8 +25,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 /* Writes s as a JSON string literal (quotes included); NULL is written as null. */
 void json_print_string(FILE *f, const char *s);
 
-/* Writes s with every control character (C0, DEL, C1 in UTF-8) replaced by '?': what a caller or an
- * IdP controls never reaches the terminal as an escape sequence. */
+/* Writes s sanitized as the daemon's logs are (common/text-safety.h: controls, C1, bidi and invisible
+ * characters, invalid UTF-8 become '?'): what a caller or an IdP controls never reaches the terminal as an
+ * escape sequence or as text that reads otherwise than it is. */
 void print_sanitized(FILE *f, const char *s);
 
 /* "1h 2min 3s", "450ms", "0s"; "never" for UINT64_MAX. Returns buf. */

@@ -77,6 +77,7 @@ static FlowAction schedule(FlowMachine *m, uint64_t now, uint64_t *ret_when) {
                 return finish(m, FLOW_STATE_EXPIRED);
         if (m->next_poll_at <= now) {
                 m->state = FLOW_STATE_POLLING;
+                m->last_poll_at = now;
                 m->next_poll_at = UINT64_MAX;
                 m->poll_requested = false;
                 m->n_polls++;
@@ -94,8 +95,14 @@ static FlowAction wait_again(FlowMachine *m, uint64_t now, uint64_t *ret_when) {
         return schedule(m, now, ret_when);
 }
 
+/* The reply (or failure) to the poll in flight came at NOW: the next one is spaced from there. A clock that
+ * says the answer came before the question lags (a stale loop time): count from the poll then. */
+static void replied(FlowMachine *m, uint64_t now) {
+        m->last_reply_at = now > m->last_poll_at ? now : m->last_poll_at;
+}
+
 static FlowAction failure(FlowMachine *m, uint64_t now, uint64_t *ret_when) {
-        m->last_reply_at = now;
+        replied(m, now);
         if (++m->n_failures >= FLOW_MAX_FAILURES)
                 return finish(m, FLOW_STATE_FAILED);
         /* RFC 8628 §3.5: back off exponentially on connection problems. */
@@ -114,17 +121,17 @@ FlowAction flow_machine_token_reply(FlowMachine *m, uint64_t now, TokenReplyKind
 
         switch (kind) {
         case TOKEN_REPLY_TOKENS:
-                m->last_reply_at = now;
+                replied(m, now);
                 m->state = FLOW_STATE_VALIDATING;
                 return FLOW_ACTION_NONE;
         case TOKEN_REPLY_PENDING:
-                m->last_reply_at = now;
+                replied(m, now);
                 m->n_failures = 0;
                 m->backoff = 0;
                 return wait_again(m, now, ret_when);
         case TOKEN_REPLY_SLOW_DOWN:
                 /* RFC 8628 §3.5: add 5 s to the interval for this and all later polls. */
-                m->last_reply_at = now;
+                replied(m, now);
                 m->n_failures = 0;
                 m->backoff = 0;
                 m->n_slow_down++;

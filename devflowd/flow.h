@@ -9,7 +9,11 @@
 #include "oauth.h"
 
 /* The RFC 8628 §3.4–3.5 polling state machine of one flow. Pure: the inputs are replies and the clock
- * (CLOCK_MONOTONIC µs), the output is what to do next. No I/O, no allocation. */
+ * (CLOCK_MONOTONIC µs), the output is what to do next. No I/O, no allocation.
+ * The clock must be read fresh at each call (clock_gettime(), not sd-event's cached loop time): an IdP
+ * counts the interval between the arrivals of two polls, and a busy loop's cached time lags behind the
+ * moment a reply was really read, which would put the next poll early. The machine also never counts
+ * from a time before the poll it sent. */
 
 typedef enum FlowState {
         FLOW_STATE_AUTHORIZING,         /* device authorization request in flight */
@@ -48,7 +52,8 @@ typedef struct FlowMachine {
         uint64_t deadline;              /* the login's own time limit */
         uint64_t expires_at;            /* of the device code */
         uint64_t interval;              /* grows by 5 s with each slow_down */
-        uint64_t last_reply_at;         /* polls are spaced from the previous reply */
+        uint64_t last_poll_at;          /* when the last token request was sent */
+        uint64_t last_reply_at;         /* polls are spaced from the previous reply (never before its poll) */
         uint64_t next_poll_at;          /* UINT64_MAX: none scheduled */
         uint64_t backoff;               /* after transport errors and 5xx; 0 when none */
         unsigned n_polls, n_slow_down, n_failures;

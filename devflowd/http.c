@@ -11,6 +11,7 @@
 #include "http.h"
 #include "log.h"
 #include "macro.h"
+#include "time-util.h"
 
 struct Http {
         sd_event *event;
@@ -216,8 +217,10 @@ static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userp) {
         if (timeout_ms < 0)
                 return h->timer ? (sd_event_source_set_enabled(h->timer, SD_EVENT_OFF) < 0 ? -1 : 0) : 0;
 
-        r = sd_event_now(h->event, CLOCK_MONOTONIC, &now);
-        if (r < 0)
+        /* curl means timeout_ms from this moment: count from a fresh clock, not the loop's cached time, which
+         * lags in a busy iteration and would wake curl early for nothing. */
+        now = now_usec(CLOCK_MONOTONIC);
+        if (now == 0)
                 return -1;
         now += (uint64_t) timeout_ms * USEC_PER_MSEC;
 

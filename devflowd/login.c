@@ -16,6 +16,7 @@
 #include "login.h"
 #include "macro.h"
 #include "oauth.h"
+#include "time-util.h"
 
 /* How long a finished flow keeps its verdict for a Wait() that comes late. */
 #define LINGER_USEC (30 * USEC_PER_SEC)
@@ -53,16 +54,14 @@ static void held_request_done(HeldRequest *h) {
 
 #define HOLD_REQUEST(l) _cleanup_(held_request_done) HeldRequest _held_ = { io(l), TAKE_PTR((l)->req) }
 
+/* A fresh clock, not sd_event_now(): the loop's cached time lags behind when a busy iteration reads a
+ * reply, and polls spaced from it reach the IdP early (flow.h). */
 static uint64_t mono_now(Login *l) {
-        uint64_t t = 0;
-        (void) sd_event_now(l->manager->event, CLOCK_MONOTONIC, &t);
-        return t;
+        return now_usec(CLOCK_MONOTONIC);
 }
 
 static uint64_t realtime_now(void) {
-        struct timespec ts;
-        (void) clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+        return now_usec(CLOCK_REALTIME);
 }
 
 /* A CLOCK_MONOTONIC time as CLOCK_REALTIME, for what the module shows. */

@@ -373,7 +373,7 @@ static int method_get_status(sd_bus_message *msg, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(
-                msg, "a{sv}", 10,
+                msg, "a{sv}", /* the number of entries below= */ 11,
                 "Version", "s", DEVFLOW_VERSION,
                 "Issuer", "s", strempty(m->config->issuer),
                 "IdpReachable", "b", idp_reachable(m->idp),

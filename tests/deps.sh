@@ -60,15 +60,25 @@ apt_install() {
         echo "deps: $total packages installed"
 }
 
-if [ ${#missing[@]} -gt 0 ]; then
-        echo "deps: missing Debian packages: ${missing[*]}"
+# need_root PKG...: exits with a one-line reason unless root (who can install PKG...).
+need_root() {
         if [ "$(id -u)" -ne 0 ]; then
-                echo "deps: need root to install them (run as root, or: apt-get install ${missing[*]})" >&2
+                echo "deps: need root to install them (run as root, or: apt-get install $*)" >&2
                 exit 1
         fi
-        export DEBIAN_FRONTEND=noninteractive
+}
+apt_updated=
+apt_update_once() {
+        [ -z "$apt_updated" ] || return 0
         echo "deps: apt-get update"
-        apt-get update -qq
+        apt-get update -qq && apt_updated=1
+}
+export DEBIAN_FRONTEND=noninteractive
+
+if [ ${#missing[@]} -gt 0 ]; then
+        echo "deps: missing Debian packages: ${missing[*]}"
+        need_root "${missing[@]}"
+        apt_update_once
         apt_install "${missing[@]}"
 fi
 
@@ -77,6 +87,33 @@ node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0
 if [ "$node_major" -lt 18 ]; then
         echo "deps: node $(node --version 2>/dev/null || echo 'is missing'): the tests and the demo need node 18 or later (Debian 12's nodejs is 18)" >&2
         exit 1
+fi
+
+# ---- Glewlwyd, the second real OpenID Provider (tests/glewlwyd/), and login(1) for the console test ----
+# glewlwyd's postinst wants a database: "No configuration" and dbconfig-no-thanks keep MariaDB and
+# PostgreSQL out (the tests make their own SQLite database). Its service is never used: a temporary
+# policy-rc.d keeps the postinst from starting it, and it is disabled afterwards.
+glewlwyd_pkgs=(glewlwyd dbconfig-no-thanks sqlite3 login)
+gw_missing=()
+for p in "${glewlwyd_pkgs[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || gw_missing+=("$p")
+done
+if [ ${#gw_missing[@]} -gt 0 ]; then
+        echo "deps: missing Debian packages: ${gw_missing[*]}"
+        need_root "${gw_missing[@]}"
+        echo 'glewlwyd glewlwyd/config_type select No configuration' | debconf-set-selections
+        policy=
+        if [ ! -e /usr/sbin/policy-rc.d ]; then
+                printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d && policy=1
+        fi
+        rc=0
+        { apt_update_once && apt_install "${gw_missing[@]}"; } || rc=$?
+        [ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d
+        [ "$rc" -eq 0 ] || exit "$rc"
+        if [ -d /run/systemd/system ]; then
+                systemctl disable --now glewlwyd.service >/dev/null 2>&1 || true
+        fi
+        update-rc.d glewlwyd disable >/dev/null 2>&1 || true
 fi
 
 if [ -f package-lock.json ]; then

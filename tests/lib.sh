@@ -206,7 +206,7 @@ pam_login() {
         pid=$!
         CODE=
         for i in $(seq 100); do
-                CODE=$(grep -oE '[A-Z]{4}-[A-Z]{4}' "$OUT_FILE" | head -1)
+                CODE=$(grep -oE '[A-Z0-9]{4}-[A-Z0-9]{4}' "$OUT_FILE" | head -1)
                 [ -n "$CODE" ] && break
                 kill -0 "$pid" 2>/dev/null || break
                 sleep 0.1

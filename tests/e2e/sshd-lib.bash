@@ -11,7 +11,7 @@
 #   its PAM process, so DBUS_SYSTEM_BUS_ADDRESS would not reach the module). Sets SSHD_PORT, SSHD_PID,
 #   SSHD_LOG for the last sshd started (ssh_open connects to $SSHD_PORT); several may run at once.
 # ssh_open NAME USER [env VAR=value ...]: runs the real ssh client for USER@127.0.0.1 in a new tmux
-#   window NAME (a private tmux server, 200x100), the command prefixed with the given env assignments.
+#   window NAME (e2e_window), the command prefixed with the given env assignments.
 #   NumberOfPasswordPrompts=1: after a refusal the client gives up ("Permission denied") instead of
 #   starting a second keyboard-interactive round (a fresh code), so a refusal is seen at once.
 # screen NAME: the whole text of the window (history included), trailing blanks removed.
@@ -146,8 +146,14 @@ ssh_open() {
         cmd=$(printf '%q ' "$@" ssh -F /dev/null -p "$SSHD_PORT" -o StrictHostKeyChecking=no \
                 -o UserKnownHostsFile=/dev/null -o PreferredAuthentications=keyboard-interactive \
                 -o NumberOfPasswordPrompts=1 -o LogLevel=ERROR "$user@127.0.0.1")
-        # After ssh ends, the window stays open with its last screen and the exit status.
-        cmd="$cmd; echo \"[ssh exited \$?]\"; sleep 600"
+        e2e_window "$name" ssh "$cmd"
+}
+
+# e2e_window NAME LABEL CMD: runs the shell command CMD in a new window NAME of the private tmux server
+# (200x100, made on first use). After CMD ends the window stays open with its last screen and
+# "[LABEL exited STATUS]".
+e2e_window() {
+        local name=$1 cmd="$3; echo \"[$2 exited \$?]\"; sleep 600"
         if [ -z "$E2E_TMUX" ]; then
                 E2E_TMUX=$TEST_DIR/tmux.sock
                 e2e_tmux -f /dev/null new-session -d -s e2e -n "$name" -x 200 -y 100 "$cmd" || return 1
@@ -204,13 +210,14 @@ screen_code() {
 }
 
 # screen_qr NAME OUT.png: renders the last QR code on the screen (the last run of lines made only of
-# '#' and spaces) to a PNG, as a terminal shows it. Fails when there is none.
+# '#' and spaces, or of the UTF-8 full and half blocks and spaces) to a PNG, as a terminal shows it.
+# Fails when there is none.
 screen_qr() {
         screen "$1" | python3 -c '
 import sys
 blocks, cur = [], []
 for line in sys.stdin.read().split("\n"):
-    if line.strip() and set(line) <= {"#", " "}:
+    if line.strip() and set(line) <= {"#", " ", "\u2588", "\u2580", "\u2584"}:
         cur.append(line)
     elif cur:
         blocks.append(cur); cur = []
@@ -222,17 +229,18 @@ print("\n".join(blocks[-1]))' >"$2.txt" || return 1
         python3 "$TOP/tests/tools/text-to-image.py" "$2.txt" "$2"
 }
 
-# check_qr NAME LABEL CODE: the QR code on the screen decodes to the verification URI (the complete one
-# carries CODE).
+# check_qr NAME LABEL CODE [URI COMPLETE_URI]: the QR code on the screen decodes to the verification URI or
+# the complete one (by default the provider's: $OP_URL/device, the complete one carries CODE).
 check_qr() {
         local name=$1 label=$2 code=$3 png=$TEST_DIR/qr-$1.png decoded
+        local uri=${4:-$OP_URL/device} complete=${5:-$OP_URL/device?user_code=$3}
         if ! screen_qr "$name" "$png"; then
                 fail "$label: a QR code drawn in ASCII is on the screen"
                 return
         fi
         decoded=$(zbarimg --nodbus -q --raw "$png" 2>/dev/null)
         case $decoded in
-        "$OP_URL/device" | "$OP_URL/device?user_code=$code")
+        "$uri" | "$complete")
                 pass "$label: the QR code on the screen decodes to the link ($decoded)" ;;
         *)
                 fail "$label: the QR code on the screen decodes to the link (got '$decoded')" ;;

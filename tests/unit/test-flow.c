@@ -117,6 +117,49 @@ TEST(idp_interval_kept) {
         }
 }
 
+/* A reply handed over with a time before its poll went out (a stale clock, as sd-event's cached loop time
+ * is when a busy iteration reads the reply) never lets the next poll come sooner than one interval after
+ * the poll itself: the IdP counts from the previous poll's arrival. */
+TEST(stale_reply_time_never_brings_the_next_poll_forward) {
+        static const TokenReplyKind kinds[] = { TOKEN_REPLY_PENDING, TOKEN_REPLY_SERVER_ERROR, TOKEN_REPLY_MALFORMED };
+
+        for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+                FlowMachine m;
+                uint64_t when = 0, p;
+
+                start(&m, S(900), S(5), false);
+                p = run_to_poll(&m, T0);
+                CHECK_INTEQ(p, T0 + S(5));
+                CHECK_INTEQ(m.last_poll_at, p);
+                /* the reply is reported 13.6 ms "before" the poll */
+                CHECK_INTEQ(flow_machine_token_reply(&m, p - MS(13) - 600, kinds[i], &when), FLOW_ACTION_ARM_TIMER);
+                CHECK(when >= p + S(5));
+                CHECK_INTEQ(m.last_reply_at, p);
+                /* and the timer, fired at that time, does not poll before it either */
+                CHECK_INTEQ(flow_machine_timer(&m, p + S(5) - 1, &when), FLOW_ACTION_ARM_TIMER);
+                CHECK_INTEQ(run_to_poll(&m, when), when);
+                CHECK(m.last_poll_at >= p + S(5));
+        }
+
+        /* the same for a transport error, and for slow_down (which adds 5 s to the interval) */
+        FlowMachine m;
+        uint64_t when = 0, p;
+
+        start(&m, S(900), S(2), false);
+        p = run_to_poll(&m, T0);
+        CHECK_INTEQ(flow_machine_transport_error(&m, p - MS(5), &when), FLOW_ACTION_ARM_TIMER);
+        CHECK(when >= p + S(2));
+        p = run_to_poll(&m, when);
+        CHECK_INTEQ(flow_machine_token_reply(&m, p - MS(5), TOKEN_REPLY_SLOW_DOWN, &when), FLOW_ACTION_ARM_TIMER);
+        CHECK_INTEQ(when, p + S(7));
+
+        /* a reply at or after the poll is spaced from the reply, as before */
+        start(&m, S(900), S(2), false);
+        p = run_to_poll(&m, T0);
+        CHECK_INTEQ(flow_machine_token_reply(&m, p + MS(300), TOKEN_REPLY_PENDING, &when), FLOW_ACTION_ARM_TIMER);
+        CHECK_INTEQ(when, p + MS(300) + S(2));
+}
+
 TEST(pending_keeps_interval) {
         FlowMachine m;
         uint64_t when = 0, now = T0;
