@@ -87,7 +87,7 @@ devflowd/devflowd: $(patsubst %.c,build/rel/%.o,$(DAEMON_SRCS) $(COMMON_SRCS))
 # and the daemon's configuration parser (doctor probes the IdP that configuration names), which checks
 # id_token_algs against jwa.c's table (libcrypto).
 CTL_MODULE_SRCS := pam_devflow/args.c pam_devflow/qr.c
-CTL_DAEMON_SRCS := devflowd/config.c devflowd/jwa.c devflowd/log.c devflowd/netaddr.c devflowd/secure-file.c
+CTL_DAEMON_SRCS := devflowd/config.c devflowd/jwa.c devflowd/log.c devflowd/netaddr.c devflowd/secure-file.c devflowd/url-policy.c
 devflowctl/devflowctl: $(patsubst %.c,build/rel/%.o,$(CTL_SRCS) $(COMMON_SRCS) $(CTL_MODULE_SRCS) $(CTL_DAEMON_SRCS))
 	$(CC) $(M_CFLAGS) -pie $(HARDEN_LD) -o $@ $^ $(M_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS)
 

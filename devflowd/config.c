@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -15,6 +14,7 @@
 #include "macro.h"
 #include "netaddr.h"
 #include "secure-file.h"
+#include "url-policy.h"
 #include "utf8.h"
 
 #define CONFIG_MAX_FILE (1024U * 1024U)
@@ -288,56 +288,10 @@ void config_errors_done(ConfigErrors *errors) {
 
 /* ---- value checks ------------------------------------------------------------------------------ */
 
-static bool is_loopback_host(const char *host) {
-        NetRule rule;
-
-        if (streq(host, "localhost"))
-                return true;
-        if (streq(host, "[::1]") || streq(host, "::1"))
-                return true;
-        if (netaddr_parse_rule(host, &rule) >= 0 && rule.family == 2 /* AF_INET */ && rule.prefixlen == 32)
-                return rule.addr[0] == 127;
-        return false;
-}
-
-bool config_url_ok(const char *url, bool allow_http_loopback) {
-        CURLU *u;
-        char *scheme = NULL, *host = NULL, *user = NULL;
-        bool ok = false;
-
-        if (!url || strlen(url) > 2048)
-                return false;
-        for (const unsigned char *p = (const unsigned char *) url; *p; p++)
-                if (*p <= 0x20 || *p >= 0x7f)
-                        return false;
-        /* An authority must follow the scheme ("https:///x" is not a URL of any host). */
-        if (strstr(url, ":///"))
-                return false;
-        u = curl_url();
-        if (!u)
-                return false;
-        if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-            curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-            curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-                goto out;
-        if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
-                goto out;       /* no credentials in URLs */
-        if (strncmp(url, "https://", 8) == 0 && streq(scheme, "https"))
-                ok = *host != 0;
-        else if (strncmp(url, "http://", 7) == 0 && streq(scheme, "http"))
-                ok = allow_http_loopback && is_loopback_host(host);
-out:
-        curl_free(scheme);
-        curl_free(host);
-        curl_free(user);
-        curl_url_cleanup(u);
-        return ok;
-}
-
 /* At parse time: an https URL, or any http:// one, whose loopback rule is checked once the whole
  * configuration is read (allow_http_loopback may come later). */
 static bool url_syntax_ok(const char *url) {
-        return config_url_ok(url, false) || strncmp(url, "http://", 7) == 0;
+        return url_policy_ok(url, false) || strncmp(url, "http://", 7) == 0;
 }
 
 static bool is_hex(char ch) {
@@ -733,7 +687,7 @@ int config_verify(Config *c, const char *filename, ConfigErrors *errors) {
                 const char *url = *(char **) field(c, find_key("idp", url_keys[i]));
                 _cleanup_free_ char *q = NULL;
 
-                if (!url || config_url_ok(url, c->allow_http_loopback))
+                if (!url || url_policy_ok(url, c->allow_http_loopback))
                         continue;
                 q = quote(url);
                 VERR(url_keys[i], "must be an https URL (http only to a loopback address with "

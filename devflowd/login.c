@@ -511,7 +511,8 @@ static void on_jwks_ready(int error, const char *message, void *userdata) {
 
         l->idp_wait = NULL; /* freed by idp.c after this call */
         if (error < 0 && !io(l)->jwks(l->manager->idp)) {
-                log_warning("Flow %s: %s", l->id, strna(message));
+                /* idp.c logged the failure once; every flow that waited for it only notes it. */
+                log_debug("Flow %s: %s", l->id, strna(message));
                 finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE,
                        "The identity provider's keys are not available.");
                 return;
@@ -596,7 +597,8 @@ static void on_endpoints_ready(int error, const char *message, void *userdata) {
 
         l->idp_wait = NULL;
         if (error < 0) {
-                log_warning("Flow %s: %s", l->id, strna(message));
+                /* idp.c logged the failure once; every flow that waited for it only notes it. */
+                log_debug("Flow %s: %s", l->id, strna(message));
                 finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE, "The identity provider could not be reached.");
                 return;
         }
