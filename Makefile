@@ -1,143 +1,75 @@
-# pam_devflow — one entry point: all, check, demo, install, bench, fuzz, deb, rpm, clean, deps.
-# GNU make and pkg-config. Every unit is discovered by wildcard, so a new file needs no edit here.
+# pam_devflow — the front door: all, check, demo, install, bench, fuzz, deb, rpm, clean, deps.
+# meson.build is the build; this file only sets up build directories and calls meson:
+#   build/release  `make`: the release build; its outputs are copied to devflowd/devflowd,
+#                  pam_devflow/pam_devflow.so and devflowctl/devflowctl
+#   build/asan     the unit tests, the test tools and the daemon the integration tests run (-Db_sanitize)
+#   build/fuzz     the libFuzzer targets (clang, -Dfuzzers=true)
+# No tool is called before a recipe needs it: `make check`, `make demo` and `make deb` run on a machine that
+# has no compiler or meson yet, and tests/deps.sh installs them first.
 
-VERSION := 0.1.0
 PREFIX ?= /usr
 SYSCONFDIR ?= /etc
 DESTDIR ?=
-CC ?= cc
+MESON ?= meson
 CLANG ?= clang
-PKG_CONFIG ?= pkg-config
-
-# Tools are asked only when a recipe needs the answer, once: `make deps`, `make check` and `make demo`
-# run on a machine that has no compiler or pkg-config yet, and tests/deps.sh installs them first.
-# $(call once,VAR,shell command): the command's output, computed at the first use of VAR.
-once = $(eval $1 := $$(shell $2))$($1)
-
-MULTIARCH = $(call once,MULTIARCH,dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch 2>/dev/null)
-# The PAM module directory: <libdir>/security of libpam's pkg-config (Debian 12: /lib/<multiarch>/security,
-# where libpam itself looks and ships its modules), else /lib/<multiarch>/security. PREFIX does not move it:
-# libpam only loads modules from its own directory.
-PAM_LIBDIR = $(call once,PAM_LIBDIR,$(PKG_CONFIG) --variable=libdir pam 2>/dev/null)
-PAMDIR ?= $(if $(PAM_LIBDIR),$(PAM_LIBDIR),/lib/$(MULTIARCH))/security
+# Install directories: empty means what meson.build asks pkg-config (pam.pc, systemd.pc, dbus-1.pc).
+PAMDIR ?=
+UNITDIR ?=
 LIBEXECDIR ?= $(PREFIX)/libexec
-SBINDIR ?= $(PREFIX)/sbin
 BINDIR ?= $(PREFIX)/bin
-MANDIR ?= $(PREFIX)/share/man
+SBINDIR ?= $(PREFIX)/sbin
 DATADIR ?= $(PREFIX)/share
-UNITDIR ?= $(call once,UNITDIR,$(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+MANDIR ?= $(DATADIR)/man
+# make check sets WERROR=true (CI); a plain build does not fail on a new compiler's new warning.
+WERROR ?= false
 
-DAEMON_PKGS := libcurl json-c libsystemd libcrypto
-MODULE_PKGS := libsystemd libqrencode pam
+REL_OPTS = --buildtype=debugoptimized -Dwerror=$(WERROR) -Dtests=false \
+        --prefix=$(PREFIX) --sysconfdir=$(SYSCONFDIR) --libexecdir=$(LIBEXECDIR) --bindir=$(BINDIR) \
+        --sbindir=$(SBINDIR) --datadir=$(DATADIR) --mandir=$(MANDIR) \
+        -Dpamdir=$(PAMDIR) -Dsystemdsystemunitdir=$(UNITDIR)
+ASAN_OPTS = --buildtype=debug -Doptimization=1 -Dwerror=$(WERROR) -Db_sanitize=address,undefined -Db_lundef=false \
+        -Dc_args='-fno-sanitize-recover=all -fno-omit-frame-pointer'
+FUZZ_OPTS = --buildtype=debug -Doptimization=1 -Dfuzzers=true -Dtests=false -Db_sanitize=address,undefined \
+        -Db_lundef=false
 
-WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wmissing-prototypes \
-        -Wstrict-prototypes -Wvla -Wimplicit-fallthrough
-BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -g -fPIC -I. -Icommon -DDEVFLOW_VERSION_STRING='"$(VERSION)"'
-CFLAGS ?= -O2
-HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2
-HARDEN_LD := -Wl,-z,relro,-z,now -Wl,--as-needed
-SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# $(call meson_dir,DIR,OPTIONS[,ENV]): DIR is a meson build directory set up with OPTIONS (set up when it is
+# missing, reconfigured when OPTIONS changed since: DIR/make-options keeps them).
+meson_dir = @set -e; if [ ! -f $1/build.ninja ]; then rm -rf $1; $3 $(MESON) setup $1 $2; echo "$2" >$1/make-options; \
+        elif [ "$$(cat $1/make-options 2>/dev/null)" != "$2" ]; then $(MESON) configure $1 $2; echo "$2" >$1/make-options; fi
 
-D_PKG_CFLAGS = $(call once,D_PKG_CFLAGS,$(PKG_CONFIG) --cflags $(DAEMON_PKGS))
-D_LIBS = $(call once,D_LIBS,$(PKG_CONFIG) --libs $(DAEMON_PKGS))
-M_PKG_CFLAGS = $(call once,M_PKG_CFLAGS,$(PKG_CONFIG) --cflags $(MODULE_PKGS))
-M_LIBS = $(call once,M_LIBS,$(PKG_CONFIG) --libs $(MODULE_PKGS))
-CURL_CFLAGS = $(call once,CURL_CFLAGS,$(PKG_CONFIG) --cflags libcurl)
-CURL_LIBS = $(call once,CURL_LIBS,$(PKG_CONFIG) --libs libcurl)
-CRYPTO_LIBS = $(call once,CRYPTO_LIBS,$(PKG_CONFIG) --libs libcrypto)
-D_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(HARDEN) $(D_PKG_CFLAGS)
-M_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(HARDEN) $(M_PKG_CFLAGS)
-A_CFLAGS = $(BASE_CFLAGS) -O1 $(SAN) $(D_PKG_CFLAGS) $(M_PKG_CFLAGS)
-A_LIBS = $(D_LIBS) $(M_LIBS)
+OUTPUTS := devflowd/devflowd pam_devflow/pam_devflow.so devflowctl/devflowctl
 
-COMMON_SRCS := $(wildcard common/*.c)
-DAEMON_SRCS := $(wildcard devflowd/*.c)
-DAEMON_LIB_SRCS := $(filter-out devflowd/main.c,$(DAEMON_SRCS))
-MODULE_SRCS := $(wildcard pam_devflow/*.c)
-MODULE_LIB_SRCS := $(filter-out pam_devflow/pam_devflow.c,$(MODULE_SRCS))
-CTL_SRCS := $(wildcard devflowctl/*.c)
-HEADERS := $(wildcard common/*.h devflowd/*.h pam_devflow/*.h devflowctl/*.h tests/unit/*.h)
-
-# devflowctl's units without main() or bus calls, for unit tests (test-sshd-config.c …).
-CTL_LIB_SRCS := $(filter-out devflowctl/devflowctl.c devflowctl/doctor.c,$(CTL_SRCS))
-
-UNIT_SRCS := $(wildcard tests/unit/test-*.c)
-UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/%,$(UNIT_SRCS))
-TOOL_SRCS := $(wildcard tests/tools/*.c)
-TOOL_BINS := $(patsubst tests/tools/%.c,build/asan/tool-%,$(TOOL_SRCS))
-FUZZ_SRCS := $(wildcard tests/fuzz/fuzz-*.c)
-FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
-
-TARGETS := devflowd/devflowd pam_devflow/pam_devflow.so $(if $(CTL_SRCS),devflowctl/devflowctl)
-
-.PHONY: all check unit demo install bench fuzz deb rpm clean deps asan
+.PHONY: all release check unit demo install bench fuzz fuzz-build deb rpm clean deps asan dist FORCE
 .DEFAULT_GOAL := all
 
-all: $(TARGETS)
+all: release
 
-# ---- release build ---------------------------------------------------------------------------
-build/rel/%.o: %.c $(HEADERS)
-	@mkdir -p $(dir $@)
-	$(CC) $(if $(filter pam_devflow/%,$<),$(M_CFLAGS),$(D_CFLAGS)) -c $< -o $@
+release:
+	$(call meson_dir,build/release,$(REL_OPTS))
+	$(MESON) compile -C build/release devflowd pam_devflow devflowctl
+	@for f in $(OUTPUTS); do b=build/release/$${f##*/}; cmp -s $$b $$f || cp -f $$b $$f; done
 
-devflowd/devflowd: $(patsubst %.c,build/rel/%.o,$(DAEMON_SRCS) $(COMMON_SRCS))
-	$(CC) $(D_CFLAGS) -pie $(HARDEN_LD) -o $@ $^ $(D_LIBS)
+$(OUTPUTS): release ;
 
-# devflowctl links the module's own argument parser (doctor judges pam_devflow lines with it) and QR code,
-# and the daemon's configuration parser (doctor probes the IdP that configuration names), which checks
-# id_token_algs against jwa.c's table (libcrypto).
-CTL_MODULE_SRCS := pam_devflow/args.c pam_devflow/qr.c
-CTL_DAEMON_SRCS := devflowd/config.c devflowd/jwa.c devflowd/log.c devflowd/netaddr.c devflowd/secure-file.c devflowd/url-policy.c
-devflowctl/devflowctl: $(patsubst %.c,build/rel/%.o,$(CTL_SRCS) $(COMMON_SRCS) $(CTL_MODULE_SRCS) $(CTL_DAEMON_SRCS))
-	$(CC) $(M_CFLAGS) -pie $(HARDEN_LD) -o $@ $^ $(M_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS)
+# ---- sanitizer build: unit tests, test tools and the daemon the integration tests run --------------
+asan:
+	$(call meson_dir,build/asan,$(ASAN_OPTS))
+	$(MESON) compile -C build/asan
 
-pam_devflow/pam_devflow.so: $(patsubst %.c,build/rel/%.o,$(MODULE_SRCS) $(COMMON_SRCS)) pam_devflow/pam_devflow.map
-	$(CC) $(M_CFLAGS) -shared $(HARDEN_LD) -Wl,--version-script=pam_devflow/pam_devflow.map \
-		-o $@ $(filter %.o,$^) $(M_LIBS)
-
-# ---- sanitizer build: unit tests and the daemon the integration tests run ----------------------
-build/asan/obj/%.o: %.c $(HEADERS)
-	@mkdir -p $(dir $@)
-	$(CC) $(A_CFLAGS) -c $< -o $@
-
-build/asan/libdevflowd.a: $(patsubst %.c,build/asan/obj/%.o,$(DAEMON_LIB_SRCS) $(COMMON_SRCS))
-	@rm -f $@; ar rcs $@ $^
-
-build/asan/libmodule.a: $(patsubst %.c,build/asan/obj/%.o,$(MODULE_LIB_SRCS))
-	@rm -f $@; $(if $^,ar rcs $@ $^,ar rcs $@)
-
-build/asan/libctl.a: $(patsubst %.c,build/asan/obj/%.o,$(CTL_LIB_SRCS))
-	@rm -f $@; $(if $^,ar rcs $@ $^,ar rcs $@)
-
-build/asan/test-%: tests/unit/test-%.c build/asan/libctl.a build/asan/libdevflowd.a build/asan/libmodule.a $(HEADERS)
-	$(CC) $(A_CFLAGS) -Itests/unit -Idevflowd -Ipam_devflow -Idevflowctl -o $@ $< build/asan/libctl.a build/asan/libmodule.a \
-		build/asan/libdevflowd.a $(A_LIBS)
-
-build/asan/devflowd: $(patsubst %.c,build/asan/obj/%.o,$(DAEMON_SRCS) $(COMMON_SRCS))
-	$(CC) $(A_CFLAGS) -o $@ $^ $(D_LIBS)
-
-# Test programs (bus clients and the like) that the integration tests run.
-build/asan/tool-%: tests/tools/%.c build/asan/libdevflowd.a build/asan/libmodule.a $(HEADERS)
-	$(CC) $(A_CFLAGS) -Itests/unit -Idevflowd -Ipam_devflow -o $@ $< build/asan/libmodule.a build/asan/libdevflowd.a $(A_LIBS)
-
-asan: build/asan/devflowd $(UNIT_BINS) $(TOOL_BINS)
+# One program of it, e.g. make build/asan/tool-flowclient (tests/lib.sh).
+build/asan/%: FORCE
+	$(call meson_dir,build/asan,$(ASAN_OPTS))
+	$(MESON) compile -C build/asan $*
 
 # ---- fuzzing (clang's libFuzzer) -----------------------------------------------------------------
-FZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -Icommon -Idevflowd -fsanitize=fuzzer,address,undefined \
-        $(D_PKG_CFLAGS)
-build/fuzz/obj/%.o: %.c $(HEADERS)
-	@mkdir -p $(dir $@)
-	$(CLANG) $(FZ_CFLAGS) -c $< -o $@
-
-build/fuzz/libdevflowd.a: $(patsubst %.c,build/fuzz/obj/%.o,$(DAEMON_LIB_SRCS) $(COMMON_SRCS))
-	@rm -f $@; ar rcs $@ $^
-
-build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c build/fuzz/libdevflowd.a $(HEADERS)
-	$(CLANG) $(FZ_CFLAGS) -o $@ $< build/fuzz/libdevflowd.a $(D_LIBS)
+fuzz-build:
+	$(call meson_dir,build/fuzz,$(FUZZ_OPTS),CC=$(CLANG))
+	$(MESON) compile -C build/fuzz fuzzers
 
 FUZZ_SECONDS ?= 60
-fuzz: $(FUZZ_BINS)
-	@for f in $(FUZZ_BINS); do n=$${f##*/fuzz-}; mkdir -p build/fuzz/corpus-$$n; \
+fuzz: fuzz-build
+	@for f in build/fuzz/fuzz-*; do [ -f "$$f" ] && [ -x "$$f" ] || continue; \
+		case $$f in */fuzz-replay-*) continue;; esac; n=$${f##*/fuzz-}; mkdir -p build/fuzz/corpus-$$n; \
 		echo "== $$f for $(FUZZ_SECONDS) s"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
 
@@ -145,15 +77,18 @@ fuzz: $(FUZZ_BINS)
 deps:
 	@bash tests/deps.sh
 
-unit: $(UNIT_BINS)
+# The unit suite alone (no root, no network): what package builds run.
+unit: asan
+	$(MESON) test -C build/asan --suite unit --print-errorlogs
 
 # $(call logged_make,TARGETS,LOG): builds TARGETS with the compiler's lines in LOG (its last lines
 # are shown when the build fails), so that what the user reads is the narrative.
 logged_make = @mkdir -p build; echo "build: compiling (the compiler's output goes to $2)"; \
 	$(MAKE) --no-print-directory $1 >$2 2>&1 || { tail -n 40 $2; echo "build: failed, whole log in $2"; exit 1; }
 
+# All suites (unit, integration, e2e, pkg: meson.build names them), run by tests/run-tests.sh.
 check: deps
-	$(call logged_make,all asan $(FUZZ_BINS),build/check-build.log)
+	$(call logged_make,all asan fuzz-build WERROR=true,build/check-build.log)
 	@bash tests/run-tests.sh
 
 demo: deps
@@ -165,24 +100,19 @@ bench: deps
 	@bash bench/run.sh
 
 # Benchmark programs: bench/NAME.c → build/bench/NAME, release flags (bench/run.sh builds them).
-build/bench/%: bench/%.c $(HEADERS)
-	@mkdir -p $(dir $@)
-	$(CC) $(M_CFLAGS) $(CURL_CFLAGS) -o $@ $< $(M_LIBS) $(CURL_LIBS) -lpthread
+build/bench/%: FORCE
+	$(call meson_dir,build/release,$(REL_OPTS))
+	$(MESON) compile -C build/release $*
+	@mkdir -p build/bench && cp -f build/release/$* $@
 
-# ---- install -----------------------------------------------------------------------------------
-install: all
-	install -Dm0644 pam_devflow/pam_devflow.so $(DESTDIR)$(PAMDIR)/pam_devflow.so
-	install -Dm0755 devflowd/devflowd $(DESTDIR)$(LIBEXECDIR)/devflowd
-	$(if $(CTL_SRCS),install -Dm0755 devflowctl/devflowctl $(DESTDIR)$(BINDIR)/devflowctl)
-	install -Dm0644 conf/net.devflow.Devflow1.conf $(DESTDIR)$(DATADIR)/dbus-1/system.d/net.devflow.Devflow1.conf
-	install -Dm0644 conf/devflowd.service $(DESTDIR)$(UNITDIR)/devflowd.service
-	install -Dm0644 conf/net.devflow.Devflow1.service $(DESTDIR)$(DATADIR)/dbus-1/system-services/net.devflow.Devflow1.service
-	install -Dm0600 conf/devflowd.conf $(DESTDIR)$(SYSCONFDIR)/devflow/devflowd.conf
-	install -d -m0755 $(DESTDIR)$(SYSCONFDIR)/devflow/devflowd.conf.d
-	for f in conf/pam.d/*; do install -Dm0644 $$f $(DESTDIR)$(DATADIR)/doc/pam-devflow/examples/pam.d/$${f##*/}; done
-	install -Dm0644 conf/sshd_config.d/50-devflow.conf $(DESTDIR)$(DATADIR)/doc/pam-devflow/examples/sshd_config.d/50-devflow.conf
-	$(if $(wildcard conf/pam-configs/*),install -Dm0644 conf/pam-configs/devflow $(DESTDIR)$(DATADIR)/pam-configs/devflow)
-	for m in man/*.[0-9]; do s=$${m##*.}; install -Dm0644 $$m $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+# ---- install, release tarball, packages -------------------------------------------------------------
+install: release
+	DESTDIR=$(DESTDIR) $(MESON) install -C build/release --no-rebuild
+
+# build/release/meson-dist/pam_devflow-VERSION.tar.xz, from what is committed (meson dist checks it builds
+# and passes its tests; the unit suite needs no root).
+dist: release
+	$(MESON) dist -C build/release --include-subprojects
 
 deb:
 	@bash debian/build.sh
@@ -191,4 +121,4 @@ rpm:
 	@bash rpm/build.sh
 
 clean:
-	rm -rf build devflowd/devflowd pam_devflow/pam_devflow.so devflowctl/devflowctl
+	rm -rf build $(OUTPUTS)

@@ -58,4 +58,8 @@
 #define DEVFLOW_ERROR_NO_SUCH_FLOW      DEVFLOW_ERROR_PREFIX "NoSuchFlow"
 #define DEVFLOW_ERROR_SHUTTING_DOWN     DEVFLOW_ERROR_PREFIX "ShuttingDown"
 
-#define DEVFLOW_VERSION "0.1.0"
+/* The version is meson.build's project(version:), given to the compiler as DEVFLOW_VERSION_STRING. */
+#ifndef DEVFLOW_VERSION_STRING
+#  error "DEVFLOW_VERSION_STRING is not defined: build with meson (meson.build sets it)"
+#endif
+#define DEVFLOW_VERSION DEVFLOW_VERSION_STRING

@@ -10,9 +10,9 @@ top=$PWD
 if [ "$(id -u)" -eq 0 ]; then
         bash tests/deps.sh
 fi
-for tool in make dpkg-buildpackage dpkg-architecture dh fakeroot; do
+for tool in make meson ninja dpkg-buildpackage dpkg-architecture dh fakeroot; do
         command -v "$tool" >/dev/null || {
-                echo "deb: $tool is missing: run 'bash tests/deps.sh' as root (or apt-get install make dpkg-dev debhelper fakeroot)" >&2
+                echo "deb: $tool is missing: run 'bash tests/deps.sh' as root (or apt-get install make meson ninja-build dpkg-dev debhelper fakeroot)" >&2
                 exit 1
         }
 done
@@ -47,6 +47,11 @@ echo "deb: building $version in $src"
 mkdir -p build/deb
 rm -f build/deb/*.deb build/deb/*.changes build/deb/*.buildinfo
 cp "$tmp"/*.deb "$tmp"/*.changes "$tmp"/*.buildinfo build/deb/
+# dh_auto_test ran meson's unit suite inside the package build: its summary, and the whole log.
+cp "$tmp/build.log" build/deb/build.log
+echo "deb: the unit suite in the package build (dh_auto_test, meson test --suite unit):" \
+        "$(grep -cE '^ *[0-9]+/[0-9]+ pam_devflow:unit / .* OK ' build/deb/build.log) tests OK," \
+        "$(awk '/^Fail:/ {print $2; exit}' build/deb/build.log) failed (log: build/deb/build.log)"
 ls -l build/deb/*.deb
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 echo "deb: install with (the -dbgsym packages are not needed):"

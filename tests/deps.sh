@@ -11,8 +11,8 @@ cd "$(dirname "$0")/.."
 
 pkgs=(
         # build
-        build-essential pkg-config clang libclang-rt-14-dev
-        libpam0g-dev libcurl4-openssl-dev libjson-c-dev libsystemd-dev libqrencode-dev libssl-dev
+        build-essential pkg-config meson ninja-build clang libclang-rt-14-dev
+        libpam0g-dev libcurl4-openssl-dev libjson-c-dev libsystemd-dev libqrencode-dev libssl-dev libdbus-1-dev
         # integration and end-to-end tests, demo
         pamtester libpam-wrapper libpamtest0-dev
         dbus-daemon dbus-bin dbus-system-bus-common openssh-server openssh-client expect tmux zbar-tools

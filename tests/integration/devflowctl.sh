@@ -50,7 +50,7 @@ if rc_is 0 "$CTL" --help && grep -q '^Usage: devflowctl' "$TEST_DIR/out" && grep
 else
         fail "--help"
 fi
-VERSION=$(sed -n 's/^#define DEVFLOW_VERSION "\(.*\)"/\1/p' "$TOP/common/devflow-bus.h")
+VERSION=$(sed -n "s/^ *version : '\\(.*\\)',\$/\\1/p" "$TOP/meson.build" | head -n 1)   # project(version:)
 check "--version prints $VERSION" bash -c "'$CTL' --version | grep -qx 'devflowctl $VERSION'"
 
 # ---- no daemon ------------------------------------------------------------------------------------

@@ -19,6 +19,10 @@ else
         tail -n 40 "$TEST_DIR/build.log"
         exit 1
 fi
+# dh_auto_test ran the unit suite (meson test --suite unit) inside the package build, and it passed.
+n=$(grep -cE '^ *[0-9]+/[0-9]+ pam_devflow:unit / .* OK ' build/deb/build.log 2>/dev/null)
+check "the package build ran the unit suite ($n tests OK)" \
+        bash -c "[ '${n:-0}' -ge 20 ] && grep -q 'meson test --suite unit' build/deb/build.log && grep -qE '^Fail: +0 *$' build/deb/build.log"
 # The build ran in a copy: none of dpkg-buildpackage's output lands in the work tree (these names are
 # in .gitignore, so git status would not show them).
 left=$(ls -d debian/tmp debian/.debhelper debian/files debian/devflowd debian/libpam-devflow \

@@ -394,7 +394,8 @@ int main(void) {
         {
                 _cleanup_free_ char *cmd = NULL;
                 if (asprintf(&cmd, "rm -rf '%s'", tmpdir) > 0)
-                        (void) system(cmd);
+                        if (system(cmd) != 0)
+                                fprintf(stderr, "could not remove %s, ignoring\n", tmpdir);
         }
         return r;
 }
