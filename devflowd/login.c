@@ -52,7 +52,8 @@ static void held_request_done(HeldRequest *h) {
                 h->io->http_request_free(h->req);
 }
 
-#define HOLD_REQUEST(l) _cleanup_(held_request_done) HeldRequest _held_ = { io(l), TAKE_PTR((l)->req) }
+#define HOLD_REQUEST(l) \
+        _cleanup_(held_request_done) _unused_ HeldRequest _held_ = { io(l), TAKE_PTR((l)->req) }
 
 /* A fresh clock, not sd_event_now(): the loop's cached time lags behind when a busy iteration reads a
  * reply, and polls spaced from it reach the IdP early (flow.h). */
