@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "devflowd/config.h"
+#include "devflowd/url-policy.h"
 #include "macro.h"
 #include "probe.h"
 #include "time-util.h"
@@ -58,7 +59,7 @@ int probe_idp(const char *config_path, ProbeResult *ret) {
             curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
             curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR,
                              c->allow_http_loopback && strncmp(p.url, "http://", 7) == 0 &&
-                             config_url_ok(p.url, true) ? "http" : "https") != CURLE_OK ||
+                             url_policy_ok(p.url, true) ? "http" : "https") != CURLE_OK ||
             curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
             curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
             curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <errno.h>
 #include <sys/types.h>
 
 /* Audit events: one journal entry per event with a fixed MESSAGE_ID (documented in devflowd(8)) and the
@@ -17,7 +18,7 @@ typedef enum AuditEvent {
         AUDIT_FAILED,
         AUDIT_START_REFUSED,
         _AUDIT_EVENT_MAX,
-        _AUDIT_EVENT_INVALID = -22,
+        _AUDIT_EVENT_INVALID = -EINVAL,
 } AuditEvent;
 
 /* Who called over the bus, from the bus's credentials. */

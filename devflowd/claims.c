@@ -2,20 +2,18 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "claims.h"
 #include "json-util.h"
 #include "log.h"
 #include "macro.h"
+#include "user-util.h"
 
-#define NAME_MAX_LEN 32U
 #define QUOTE_MAX 48U           /* bytes of a claim value shown in a message */
 #define CLAIM_PATH_MAX 256U
 
@@ -27,57 +25,6 @@ void verdict_done(Verdict *v) {
         free(v->log_message);
         free(v->explanation);
         *v = (Verdict) {};
-}
-
-int claims_user_lookup_nss(const char *name, uid_t *ret_uid, _unused_ void *userdata) {
-        _cleanup_free_ char *buf = NULL;
-        struct passwd pw, *result = NULL;
-        long sz = sysconf(_SC_GETPW_R_SIZE_MAX);
-        size_t bufsize = sz > 0 ? (size_t) sz : 4096;
-        int r;
-
-        if (!name || !ret_uid)
-                return -EINVAL;
-
-        for (;;) {
-                buf = malloc(bufsize);
-                if (!buf)
-                        return -ENOMEM;
-                r = getpwnam_r(name, &pw, buf, bufsize, &result);
-                if (r != ERANGE)
-                        break;
-                if (bufsize > 1024 * 1024)
-                        return -ERANGE;
-                bufsize *= 2;
-                buf = mfree(buf);
-        }
-        /* getpwnam_r(3): "not found" is result == NULL with 0 or one of these. */
-        if (!result && (r == 0 || r == ENOENT || r == ESRCH || r == EBADF || r == EPERM))
-                return -ENOENT;
-        if (r != 0)
-                return -r;
-        if (!result)
-                return -ENOENT;
-        *ret_uid = result->pw_uid;
-        return 0;
-}
-
-bool claims_name_is_safe(const char *s, size_t len) {
-        if (!s || len == 0 || len > NAME_MAX_LEN)
-                return false;
-        if (s[0] == '-')
-                return false;
-        if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
-                return false;
-        for (size_t i = 0; i < len; i++) {
-                char ch = s[i];
-
-                if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                    ch == '.' || ch == '_' || ch == '-' || ch == '@')
-                        continue;
-                return false;   /* NUL, space, '/', ':', control, any byte >= 0x80 */
-        }
-        return true;
 }
 
 /* A claim value for a message: control characters removed (strdup_sanitized), and, because
@@ -426,7 +373,7 @@ int claims_decide(const Config *c, const UserMap *map, json_object *claims, cons
         }
 
         /* 3. A safe local name. */
-        if (!claims_name_is_safe(local, strlen(local)))
+        if (!user_name_is_safe(local, strlen(local)))
                 return refuse(ret, -EPERM,
                               xasprintf("Your user name is not a valid local account name."),
                               xasprintf("refused user '%s' (sub '%s'): claim '%s' value '%s' does not give a safe "

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "user-util.h"
 #include "usermap.h"
 
 /* From validated ID-token claims (plus config, the PAM user and the time) to a verdict: allowed as
@@ -70,13 +71,6 @@ typedef struct Verdict {
 
 void verdict_done(Verdict *v);
 
-/* Look NAME up: 0 and *ret_uid when it exists, -ENOENT when it does not, other -errno on failure
- * (a failure is a refusal too, with that error). */
-typedef int (*UserLookupFn)(const char *name, uid_t *ret_uid, void *userdata);
-
-/* The real lookup: getpwnam_r (NSS). userdata is ignored. */
-int claims_user_lookup_nss(const char *name, uid_t *ret_uid, void *userdata);
-
 /* Returns 0 when a verdict was reached (allowed or refused, see ret->allowed/ret->error), a negative
  * errno (-ENOMEM, -EINVAL for NULL arguments) only for an internal failure, then *ret is untouched.
  * map is NULL when no map_file is configured. now_usec is CLOCK_REALTIME. */
@@ -92,10 +86,6 @@ bool claims_need_userinfo(const Config *c, json_object *id_token_claims);
  * string equal to the ID token's "sub" (OIDC Core 5.3.2), else -EPERM. Claims already in the ID
  * token win (signed beats unsigned). On failure *ret_reason (when not NULL) gets a short reason. */
 int claims_merge_userinfo(json_object *id_claims, json_object *userinfo, char **ret_reason);
-
-/* Safe local user name: 1..32 bytes of ASCII letters, digits, '.', '_', '-', '@', not starting
- * with '-', and not "." or "..". LEN is the real length (an embedded NUL makes it unsafe). */
-bool claims_name_is_safe(const char *s, size_t len);
 
 /* Resolve a dotted claim path (see above). NULL when absent. */
 json_object *claims_get_path(json_object *claims, const char *path);

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -10,10 +9,12 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "jwa.h"
 #include "log.h"
 #include "macro.h"
 #include "netaddr.h"
 #include "secure-file.h"
+#include "url-policy.h"
 #include "utf8.h"
 
 #define CONFIG_MAX_FILE (1024U * 1024U)
@@ -90,10 +91,6 @@ static const KeyDef keys[] = {
 };
 
 #define N_KEYS ELEMENTSOF(keys)
-
-static const char *const known_algs[] = {
-        "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
-};
 
 static const char *const reserved_params[] = {
         "client_id", "client_secret", "client_assertion", "client_assertion_type", "grant_type",
@@ -177,7 +174,7 @@ Config *config_new(void) {
         c->scope = strdup("openid profile email");
         c->groups_claim = strdup("groups");
         c->username_claim = strv_new_split("preferred_username");
-        c->id_token_algs = strv_new_split("RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA");
+        c->id_token_algs = jwa_alg_names_strv();
         c->origins = calloc(N_KEYS, sizeof(struct ConfigOrigin));
         if (!c->scope || !c->groups_claim || !c->username_claim || !c->id_token_algs || !c->origins)
                 return config_free(c);
@@ -291,56 +288,10 @@ void config_errors_done(ConfigErrors *errors) {
 
 /* ---- value checks ------------------------------------------------------------------------------ */
 
-static bool is_loopback_host(const char *host) {
-        NetRule rule;
-
-        if (streq(host, "localhost"))
-                return true;
-        if (streq(host, "[::1]") || streq(host, "::1"))
-                return true;
-        if (netaddr_parse_rule(host, &rule) >= 0 && rule.family == 2 /* AF_INET */ && rule.prefixlen == 32)
-                return rule.addr[0] == 127;
-        return false;
-}
-
-bool config_url_ok(const char *url, bool allow_http_loopback) {
-        CURLU *u;
-        char *scheme = NULL, *host = NULL, *user = NULL;
-        bool ok = false;
-
-        if (!url || strlen(url) > 2048)
-                return false;
-        for (const unsigned char *p = (const unsigned char *) url; *p; p++)
-                if (*p <= 0x20 || *p >= 0x7f)
-                        return false;
-        /* An authority must follow the scheme ("https:///x" is not a URL of any host). */
-        if (strstr(url, ":///"))
-                return false;
-        u = curl_url();
-        if (!u)
-                return false;
-        if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-            curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-            curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-                goto out;
-        if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
-                goto out;       /* no credentials in URLs */
-        if (strncmp(url, "https://", 8) == 0 && streq(scheme, "https"))
-                ok = *host != 0;
-        else if (strncmp(url, "http://", 7) == 0 && streq(scheme, "http"))
-                ok = allow_http_loopback && is_loopback_host(host);
-out:
-        curl_free(scheme);
-        curl_free(host);
-        curl_free(user);
-        curl_url_cleanup(u);
-        return ok;
-}
-
 /* At parse time: an https URL, or any http:// one, whose loopback rule is checked once the whole
  * configuration is read (allow_http_loopback may come later). */
 static bool url_syntax_ok(const char *url) {
-        return config_url_ok(url, false) || strncmp(url, "http://", 7) == 0;
+        return url_policy_ok(url, false) || strncmp(url, "http://", 7) == 0;
 }
 
 static bool is_hex(char ch) {
@@ -518,13 +469,10 @@ static int set_value(Config *c, const KeyDef *k, const char *file, unsigned line
                         _cleanup_free_ char *qi = quote(*i);
                         NetRule rule;
 
-                        if (k->type == T_ALGS) {
-                                bool known = false;
-                                for (size_t j = 0; j < ELEMENTSOF(known_algs); j++)
-                                        known = known || streq(*i, known_algs[j]);
-                                if (!known)
-                                        return BAD("'%s' is not allowed: only RS256 RS384 RS512 PS256 PS384 PS512 "
-                                                   "ES256 ES384 ES512 EdDSA (never none or HS*)", strna(qi));
+                        if (k->type == T_ALGS && !jwa_alg_from_string(*i)) {
+                                _cleanup_free_ char *names = jwa_alg_names_string();
+
+                                return BAD("'%s' is not allowed: only %s (never none or HS*)", strna(qi), strna(names));
                         }
                         if (k->type == T_RHOSTS && netaddr_parse_rule(*i, &rule) < 0)
                                 return BAD("expected addresses or CIDR ranges, got '%s'", strna(qi));
@@ -739,7 +687,7 @@ int config_verify(Config *c, const char *filename, ConfigErrors *errors) {
                 const char *url = *(char **) field(c, find_key("idp", url_keys[i]));
                 _cleanup_free_ char *q = NULL;
 
-                if (!url || config_url_ok(url, c->allow_http_loopback))
+                if (!url || url_policy_ok(url, c->allow_http_loopback))
                         continue;
                 q = quote(url);
                 VERR(url_keys[i], "must be an https URL (http only to a loopback address with "

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@ typedef enum ClientAuth {
         CLIENT_AUTH_PRIVATE_KEY_JWT,
         CLIENT_AUTH_TLS_CLIENT_AUTH,
         _CLIENT_AUTH_MAX,
-        _CLIENT_AUTH_INVALID = -22, /* -EINVAL */
+        _CLIENT_AUTH_INVALID = -EINVAL,
 } ClientAuth;
 
 typedef struct Config {
@@ -104,5 +105,3 @@ void config_errors_done(ConfigErrors *errors);
 const char *client_auth_to_string(ClientAuth a);
 ClientAuth client_auth_from_string(const char *s);
 
-/* True when URL is acceptable: https, or http to a loopback address when allow_http_loopback. */
-bool config_url_ok(const char *url, bool allow_http_loopback);

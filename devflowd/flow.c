@@ -18,6 +18,21 @@ const char *flow_state_to_string(FlowState s) {
         return s >= 0 && s < _FLOW_STATE_MAX ? flow_state_table[s] : NULL;
 }
 
+static const char *const token_reply_kind_table[_TOKEN_REPLY_KIND_MAX] = {
+        [TOKEN_REPLY_TOKENS]       = "tokens",
+        [TOKEN_REPLY_PENDING]      = "authorization_pending",
+        [TOKEN_REPLY_SLOW_DOWN]    = "slow_down",
+        [TOKEN_REPLY_DENIED]       = "access_denied",
+        [TOKEN_REPLY_EXPIRED]      = "expired_token",
+        [TOKEN_REPLY_ERROR]        = "error",
+        [TOKEN_REPLY_SERVER_ERROR] = "server_error",
+        [TOKEN_REPLY_MALFORMED]    = "malformed",
+};
+
+const char *token_reply_kind_to_string(TokenReplyKind k) {
+        return k >= 0 && k < _TOKEN_REPLY_KIND_MAX ? token_reply_kind_table[k] : NULL;
+}
+
 bool flow_state_is_final(FlowState s) {
         return s >= FLOW_STATE_APPROVED && s < _FLOW_STATE_MAX;
 }

@@ -6,7 +6,6 @@
 #include <stdint.h>
 
 #include "macro.h"
-#include "oauth.h"
 
 /* The RFC 8628 §3.4–3.5 polling state machine of one flow. Pure: the inputs are replies and the clock
  * (CLOCK_MONOTONIC µs), the output is what to do next. No I/O, no allocation.
@@ -14,6 +13,23 @@
  * counts the interval between the arrivals of two polls, and a busy loop's cached time lags behind the
  * moment a reply was really read, which would put the next poll early. The machine also never counts
  * from a time before the poll it sent. */
+
+/* What a token endpoint answer means to the state machine (oauth_parse_token_reply() makes it from the
+ * reply; RFC 8628 §3.5). */
+typedef enum TokenReplyKind {
+        TOKEN_REPLY_TOKENS,
+        TOKEN_REPLY_PENDING,            /* authorization_pending */
+        TOKEN_REPLY_SLOW_DOWN,
+        TOKEN_REPLY_DENIED,             /* access_denied */
+        TOKEN_REPLY_EXPIRED,            /* expired_token */
+        TOKEN_REPLY_ERROR,              /* any other error: final */
+        TOKEN_REPLY_SERVER_ERROR,       /* 5xx, server_error, temporarily_unavailable: retry with backoff */
+        TOKEN_REPLY_MALFORMED,
+        _TOKEN_REPLY_KIND_MAX,
+        _TOKEN_REPLY_KIND_INVALID = -EINVAL,
+} TokenReplyKind;
+
+const char *token_reply_kind_to_string(TokenReplyKind k);
 
 typedef enum FlowState {
         FLOW_STATE_AUTHORIZING,         /* device authorization request in flight */

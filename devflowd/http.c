@@ -6,12 +6,12 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#include "config.h"
 #include "devflow-bus.h"
 #include "http.h"
 #include "log.h"
 #include "macro.h"
 #include "time-util.h"
+#include "url-policy.h"
 
 struct Http {
         sd_event *event;
@@ -347,7 +347,7 @@ int http_request(Http *h, const char *url, const char *post_body, const char *au
         bool plain_http;
         int k;
 
-        if (!url || !config_url_ok(url, h->options.allow_http_loopback))
+        if (!url || !url_policy_ok(url, h->options.allow_http_loopback))
                 return -EPROTONOSUPPORT;
         plain_http = strncmp(url, "http://", 7) == 0;
 

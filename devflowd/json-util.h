@@ -13,9 +13,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 #define JSON_MAX_DEPTH 16
 
-/* Parse exactly LEN bytes as one JSON value (strict mode, valid UTF-8, nesting at most max_depth, no
- * trailing garbage, no NUL inside). -EBADMSG on malformed input, -E2BIG when too deep. */
-int json_parse_bounded(const char *text, size_t len, int max_depth, json_object **ret);
+/* What every reply of the IdP, every key set and every token goes through: exactly LEN bytes as one JSON
+ * value (json-c's strict mode, valid UTF-8, nesting at most JSON_MAX_DEPTH, no trailing garbage, no NUL
+ * byte inside): -EBADMSG on malformed input, -E2BIG when too deep. Then refusing an object with a member name twice (json-c would silently keep the last one): -ENOTUNIQ; and a
+ * string holding an escaped NUL (\u0000) anywhere, which would make C string comparisons lie: -EILSEQ. */
+int json_parse_strict(const char *text, size_t len, json_object **ret);
 
 /* Member KEY of object O as a string; NULL when absent, not a string, or holding a NUL. */
 const char *json_get_string(json_object *o, const char *key);

@@ -9,8 +9,8 @@
 
 #include "base64url.h"
 #include "json-util.h"
+#include "jwa.h"
 #include "jwks.h"
-#include "jws.h"
 #include "log.h"
 #include "macro.h"
 
@@ -24,40 +24,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY_CTX *, EVP_PKEY_CTX_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_PARAM_BLD *, OSSL_PARAM_BLD_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_PARAM *, OSSL_PARAM_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(BIGNUM *, BN_free);
-
-static const struct {
-        const char *crv;        /* JWK name (RFC 7518 §6.2.1.1) */
-        const char *group;      /* OpenSSL group name */
-        size_t coord_size;
-        JwkKind kind;
-        const char *alg;
-} ec_curves[] = {
-        { "P-256", "prime256v1", 32, JWK_EC_P256, "ES256" },
-        { "P-384", "secp384r1",  48, JWK_EC_P384, "ES384" },
-        { "P-521", "secp521r1",  66, JWK_EC_P521, "ES512" },
-};
-
-JwkKind jwk_kind_of_pkey(EVP_PKEY *pkey) {
-        char group[64];
-
-        if (!pkey)
-                return _JWK_KIND_INVALID;
-        switch (EVP_PKEY_get_base_id(pkey)) {
-        case EVP_PKEY_RSA:
-                return JWK_RSA;
-        case EVP_PKEY_ED25519:
-                return JWK_ED25519;
-        case EVP_PKEY_EC:
-                if (EVP_PKEY_get_group_name(pkey, group, sizeof(group), NULL) != 1)
-                        return _JWK_KIND_INVALID;
-                for (size_t i = 0; i < ELEMENTSOF(ec_curves); i++)
-                        if (streq(group, ec_curves[i].group))
-                                return ec_curves[i].kind;
-                return _JWK_KIND_INVALID;
-        default:
-                return _JWK_KIND_INVALID;
-        }
-}
 
 bool jwk_rsa_is_roca(const unsigned char *n, size_t n_size) {
         /* The small primes the ROCA construction uses for every key size (Nemec et al., CCS 2017): a
@@ -177,20 +143,17 @@ static int parse_rsa(json_object *jwk, EVP_PKEY **ret, const char **ret_why) {
 static int parse_ec(json_object *jwk, EVP_PKEY **ret, JwkKind *ret_kind, const char **ret_why) {
         _cleanup_free_ uint8_t *x = NULL, *y = NULL, *point = NULL;
         _cleanup_(OSSL_PARAM_BLD_freep) OSSL_PARAM_BLD *bld = NULL;
-        const char *crv = json_get_string(jwk, "crv");
-        size_t x_size, y_size, i;
+        const JwaCurve *curve = jwa_curve_from_string("EC", json_get_string(jwk, "crv"));
+        size_t x_size, y_size;
         int r;
 
-        for (i = 0; crv && i < ELEMENTSOF(ec_curves); i++)
-                if (streq(crv, ec_curves[i].crv))
-                        break;
-        if (!crv || i >= ELEMENTSOF(ec_curves)) {
+        if (!curve) {
                 *ret_why = "EC key on an unsupported curve";
                 return -EOPNOTSUPP;
         }
         /* RFC 7518 §6.2.1.2: x and y are exactly the coordinate size, leading zeros included. */
         if (get_b64(jwk, "x", &x, &x_size) < 0 || get_b64(jwk, "y", &y, &y_size) < 0 ||
-            x_size != ec_curves[i].coord_size || y_size != ec_curves[i].coord_size) {
+            x_size != curve->coord_size || y_size != curve->coord_size) {
                 *ret_why = "EC key without valid x and y of the curve's size";
                 return -EBADMSG;
         }
@@ -204,7 +167,7 @@ static int parse_ec(json_object *jwk, EVP_PKEY **ret, JwkKind *ret_kind, const c
         bld = OSSL_PARAM_BLD_new();
         if (!bld)
                 return -ENOMEM;
-        if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, ec_curves[i].group, 0) != 1 ||
+        if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, curve->group, 0) != 1 ||
             OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * x_size) != 1)
                 return -ENOMEM;
         r = build_pkey("EC", bld, ret);
@@ -212,21 +175,21 @@ static int parse_ec(json_object *jwk, EVP_PKEY **ret, JwkKind *ret_kind, const c
                 *ret_why = "EC point not on the curve";
                 return r;
         }
-        *ret_kind = ec_curves[i].kind;
+        *ret_kind = curve->kind;
         return 0;
 }
 
 static int parse_okp(json_object *jwk, EVP_PKEY **ret, const char **ret_why) {
         _cleanup_free_ uint8_t *x = NULL;
-        const char *crv = json_get_string(jwk, "crv");
+        const JwaCurve *curve = jwa_curve_from_string("OKP", json_get_string(jwk, "crv"));
         size_t x_size;
         EVP_PKEY *pkey;
 
-        if (!crv || !streq(crv, "Ed25519")) {
+        if (!curve) {
                 *ret_why = "OKP key on an unsupported curve";
                 return -EOPNOTSUPP;
         }
-        if (get_b64(jwk, "x", &x, &x_size) < 0 || x_size != 32) {
+        if (get_b64(jwk, "x", &x, &x_size) < 0 || x_size != curve->coord_size) {
                 *ret_why = "Ed25519 key without a valid x";
                 return -EBADMSG;
         }
@@ -239,27 +202,13 @@ static int parse_okp(json_object *jwk, EVP_PKEY **ret, const char **ret_why) {
         return 0;
 }
 
-static bool alg_fits_kind(const char *alg, JwkKind kind) {
-        switch (kind) {
-        case JWK_RSA:
-                return (alg[0] == 'R' || alg[0] == 'P') && alg[1] == 'S';
-        case JWK_EC_P256:
-        case JWK_EC_P384:
-        case JWK_EC_P521:
-                return streq(alg, ec_curves[kind - JWK_EC_P256].alg);
-        case JWK_ED25519:
-                return streq(alg, "EdDSA");
-        default:
-                return false;
-        }
-}
-
 /* 0 and the key, or -errno with a reason to skip it. */
 static int parse_key(json_object *jwk, JwkKey *ret, const char **ret_why) {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
         _cleanup_free_ char *kid = NULL, *alg = NULL;
         json_object *v;
-        const char *kty, *s;
+        const char *kty;
+        const JwaAlg *a = NULL;
         JwkKind kind = _JWK_KIND_INVALID;
         int r;
 
@@ -310,12 +259,12 @@ static int parse_key(json_object *jwk, JwkKey *ret, const char **ret_why) {
                         *ret_why = "alg is not a string";
                         return -EBADMSG;
                 }
-                s = json_object_get_string(v);
-                if (!jws_alg_supported(s)) {
+                a = jwa_alg_from_string(json_object_get_string(v));
+                if (!a) {
                         *ret_why = "alg is not a supported signature algorithm";
                         return -EOPNOTSUPP;
                 }
-                alg = strdup(s);
+                alg = strdup(a->name);
                 if (!alg)
                         return -ENOMEM;
         }
@@ -335,7 +284,7 @@ static int parse_key(json_object *jwk, JwkKey *ret, const char **ret_why) {
         }
         if (r < 0)
                 return r;
-        if (alg && !alg_fits_kind(alg, kind)) {
+        if (a && !jwa_alg_fits_kind(a, kind)) {
                 *ret_why = "alg does not fit the key type or curve";
                 return -EPERM;
         }
@@ -373,7 +322,7 @@ int jwks_parse(const char *json, size_t len, Jwks **ret) {
                 return -EBADMSG;
         if (len > JWKS_MAX_SIZE)
                 return -E2BIG;
-        r = jws_parse_json(json, len, &root);
+        r = json_parse_strict(json, len, &root);
         if (r < 0)
                 return r == -E2BIG ? r : -EBADMSG;
         if (!json_object_is_type(root, json_type_object) || !json_object_object_get_ex(root, "keys", &keys) ||

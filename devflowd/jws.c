@@ -16,6 +16,7 @@
 
 #include "base64url.h"
 #include "json-util.h"
+#include "jwa.h"
 #include "jws.h"
 #include "log.h"
 #include "macro.h"
@@ -27,341 +28,19 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ECDSA_SIG *, ECDSA_SIG_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(EC_GROUP *, EC_GROUP_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free);
 
-typedef enum JwsPadding {
-        JWS_PAD_NONE,
-        JWS_PAD_PKCS1,
-        JWS_PAD_PSS,
-} JwsPadding;
+static const char *default_alg(EVP_PKEY *key) {
+        const JwaAlg *a = jwa_default_alg(jwa_kind_of_pkey(key));
 
-/* RFC 7518 §3.1 and RFC 8037 §3.1: the asymmetric algorithms, nothing else. */
-typedef struct JwsAlg {
-        const char *name;
-        JwkKind kind;
-        const char *md;         /* NULL for EdDSA (PureEdDSA hashes internally) */
-        JwsPadding padding;
-        size_t ec_size;         /* ECDSA: size of r and of s */
-        int ec_nid;
-} JwsAlg;
-
-static const JwsAlg jws_algs[] = {
-        { "RS256", JWK_RSA,     "SHA256", JWS_PAD_PKCS1, 0,  0                   },
-        { "RS384", JWK_RSA,     "SHA384", JWS_PAD_PKCS1, 0,  0                   },
-        { "RS512", JWK_RSA,     "SHA512", JWS_PAD_PKCS1, 0,  0                   },
-        { "PS256", JWK_RSA,     "SHA256", JWS_PAD_PSS,   0,  0                   },
-        { "PS384", JWK_RSA,     "SHA384", JWS_PAD_PSS,   0,  0                   },
-        { "PS512", JWK_RSA,     "SHA512", JWS_PAD_PSS,   0,  0                   },
-        { "ES256", JWK_EC_P256, "SHA256", JWS_PAD_NONE,  32, NID_X9_62_prime256v1 },
-        { "ES384", JWK_EC_P384, "SHA384", JWS_PAD_NONE,  48, NID_secp384r1       },
-        { "ES512", JWK_EC_P521, "SHA512", JWS_PAD_NONE,  66, NID_secp521r1       },
-        { "EdDSA", JWK_ED25519, NULL,     JWS_PAD_NONE,  0,  0                   },
-};
-
-static char *const default_algs[] = {
-        (char *) "RS256", (char *) "RS384", (char *) "RS512", (char *) "PS256", (char *) "PS384",
-        (char *) "PS512", (char *) "ES256", (char *) "ES384", (char *) "ES512", (char *) "EdDSA", NULL,
-};
-
-static const JwsAlg *alg_find(const char *name) {
-        if (!name)
-                return NULL;
-        for (size_t i = 0; i < ELEMENTSOF(jws_algs); i++)
-                if (streq(jws_algs[i].name, name))
-                        return &jws_algs[i];
-        return NULL;
-}
-
-bool jws_alg_supported(const char *alg) {
-        return alg_find(alg) != NULL;
-}
-
-const char *jws_default_alg(EVP_PKEY *key) {
-        switch (jwk_kind_of_pkey(key)) {
-        case JWK_RSA:
-                return "RS256";
-        case JWK_EC_P256:
-                return "ES256";
-        case JWK_EC_P384:
-                return "ES384";
-        case JWK_EC_P521:
-                return "ES512";
-        case JWK_ED25519:
-                return "EdDSA";
-        default:
-                return NULL;
-        }
-}
-
-/* ---- JSON with unique member names ------------------------------------------------------------------ */
-
-typedef struct JsonName {
-        char *s;
-        size_t n;
-} JsonName;
-
-static void skip_ws(const char **p, const char *end) {
-        while (*p < end && strchr(" \t\r\n", **p) && **p)
-                (*p)++;
-}
-
-static int hex4(const char *p, const char *end, unsigned *ret) {
-        unsigned v = 0;
-
-        if (end - p < 4)
-                return -EBADMSG;
-        for (int i = 0; i < 4; i++) {
-                char c = p[i];
-
-                v <<= 4;
-                if (c >= '0' && c <= '9')
-                        v |= (unsigned) (c - '0');
-                else if (c >= 'a' && c <= 'f')
-                        v |= (unsigned) (c - 'a' + 10);
-                else if (c >= 'A' && c <= 'F')
-                        v |= (unsigned) (c - 'A' + 10);
-                else
-                        return -EBADMSG;
-        }
-        *ret = v;
-        return 0;
-}
-
-static size_t put_utf8(char *out, unsigned cp) {
-        if (cp < 0x80) {
-                out[0] = (char) cp;
-                return 1;
-        }
-        if (cp < 0x800) {
-                out[0] = (char) (0xc0 | (cp >> 6));
-                out[1] = (char) (0x80 | (cp & 0x3f));
-                return 2;
-        }
-        if (cp < 0x10000) {
-                out[0] = (char) (0xe0 | (cp >> 12));
-                out[1] = (char) (0x80 | ((cp >> 6) & 0x3f));
-                out[2] = (char) (0x80 | (cp & 0x3f));
-                return 3;
-        }
-        out[0] = (char) (0xf0 | (cp >> 18));
-        out[1] = (char) (0x80 | ((cp >> 12) & 0x3f));
-        out[2] = (char) (0x80 | ((cp >> 6) & 0x3f));
-        out[3] = (char) (0x80 | (cp & 0x3f));
-        return 4;
-}
-
-/* Read the JSON string at *p (which points at its opening quote); with RET, decoded, so that "sub" and
- * "\u0073ub" compare equal as they do for json-c. */
-static int scan_string(const char **p, const char *end, JsonName *ret) {
-        const char *q = *p + 1;
-        char *out = NULL;
-        size_t n = 0;
-
-        if (ret) {
-                /* A decoded string is never longer than its encoding. */
-                out = malloc((size_t) (end - *p) + 1);
-                if (!out)
-                        return -ENOMEM;
-        }
-        for (;;) {
-                char c;
-
-                if (q >= end)
-                        goto bad;
-                c = *q++;
-                if (c == '"')
-                        break;
-                if (c != '\\') {
-                        if (out)
-                                out[n++] = c;
-                        continue;
-                }
-                if (q >= end)
-                        goto bad;
-                c = *q++;
-                switch (c) {
-                case '"': case '\\': case '/':
-                        break;
-                case 'b': c = '\b'; break;
-                case 'f': c = '\f'; break;
-                case 'n': c = '\n'; break;
-                case 'r': c = '\r'; break;
-                case 't': c = '\t'; break;
-                case 'u': {
-                        unsigned cp, lo;
-
-                        if (hex4(q, end, &cp) < 0)
-                                goto bad;
-                        q += 4;
-                        /* An escaped NUL would let "alice\u0000x" compare equal to "alice" as a C string:
-                         * refuse it anywhere in the document. */
-                        if (cp == 0) {
-                                free(out);
-                                return -EILSEQ;
-                        }
-                        if (cp >= 0xd800 && cp < 0xdc00 && end - q >= 6 && q[0] == '\\' && q[1] == 'u' &&
-                            hex4(q + 2, end, &lo) >= 0 && lo >= 0xdc00 && lo < 0xe000) {
-                                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                                q += 6;
-                        }
-                        if (out)
-                                n += put_utf8(out + n, cp);
-                        continue;
-                }
-                default:
-                        goto bad;
-                }
-                if (out)
-                        out[n++] = c;
-        }
-        *p = q;
-        if (ret)
-                *ret = (JsonName) { .s = out, .n = n };
-        return 0;
-bad:
-        free(out);
-        return -EBADMSG;
-}
-
-static int name_cmp(const void *a, const void *b) {
-        const JsonName *x = a, *y = b;
-
-        if (x->n != y->n)
-                return x->n < y->n ? -1 : 1;
-        return memcmp(x->s, y->s, x->n);
-}
-
-static int scan_value(const char **p, const char *end, unsigned depth);
-
-static int scan_object(const char **p, const char *end, unsigned depth) {
-        JsonName *names = NULL;
-        size_t n = 0, allocated = 0;
-        int r = 0;
-
-        (*p)++; /* '{' */
-        skip_ws(p, end);
-        if (*p < end && **p == '}') {
-                (*p)++;
-                return 0;
-        }
-        for (;;) {
-                skip_ws(p, end);
-                if (*p >= end || **p != '"') {
-                        r = -EBADMSG;
-                        break;
-                }
-                if (n >= allocated) {
-                        size_t k = allocated ? allocated * 2 : 16;
-                        JsonName *t = realloc(names, k * sizeof(JsonName));
-
-                        if (!t) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        names = t;
-                        allocated = k;
-                }
-                r = scan_string(p, end, &names[n]);
-                if (r < 0)
-                        break;
-                n++;
-                skip_ws(p, end);
-                if (*p >= end || **p != ':') {
-                        r = -EBADMSG;
-                        break;
-                }
-                (*p)++;
-                r = scan_value(p, end, depth + 1);
-                if (r < 0)
-                        break;
-                skip_ws(p, end);
-                if (*p < end && **p == ',') {
-                        (*p)++;
-                        continue;
-                }
-                if (*p < end && **p == '}') {
-                        (*p)++;
-                        break;
-                }
-                r = -EBADMSG;
-                break;
-        }
-        if (r >= 0 && n > 1) {
-                qsort(names, n, sizeof(JsonName), name_cmp);
-                for (size_t i = 1; i < n; i++)
-                        if (name_cmp(&names[i - 1], &names[i]) == 0) {
-                                r = -ENOTUNIQ;
-                                break;
-                        }
-        }
-        for (size_t i = 0; i < n; i++)
-                free(names[i].s);
-        free(names);
-        return r;
-}
-
-static int scan_value(const char **p, const char *end, unsigned depth) {
-        int r;
-
-        if (depth > JSON_MAX_DEPTH + 1)
-                return -E2BIG;
-        skip_ws(p, end);
-        if (*p >= end)
-                return -EBADMSG;
-        switch (**p) {
-        case '{':
-                return scan_object(p, end, depth);
-        case '[':
-                (*p)++;
-                skip_ws(p, end);
-                if (*p < end && **p == ']') {
-                        (*p)++;
-                        return 0;
-                }
-                for (;;) {
-                        r = scan_value(p, end, depth + 1);
-                        if (r < 0)
-                                return r;
-                        skip_ws(p, end);
-                        if (*p < end && **p == ',') {
-                                (*p)++;
-                                continue;
-                        }
-                        if (*p < end && **p == ']') {
-                                (*p)++;
-                                return 0;
-                        }
-                        return -EBADMSG;
-                }
-        case '"':
-                return scan_string(p, end, NULL);
-        default:
-                /* A number or a literal: json-c has validated it already. */
-                while (*p < end && !strchr(",]} \t\r\n", **p))
-                        (*p)++;
-                return 0;
-        }
-}
-
-int jws_parse_json(const char *text, size_t len, json_object **ret) {
-        _cleanup_json_ json_object *o = NULL;
-        const char *p = text;
-        int r;
-
-        r = json_parse_bounded(text, len, JSON_MAX_DEPTH, &o);
-        if (r < 0)
-                return r;
-        r = scan_value(&p, text + len, 0);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(o);
-        return 0;
+        return a ? a->name : NULL;
 }
 
 /* ---- signatures ------------------------------------------------------------------------------------- */
 
-static int ecdsa_to_der(const JwsAlg *a, const uint8_t *sig, size_t sig_size, uint8_t **ret, size_t *ret_size) {
+static int ecdsa_to_der(const JwaAlg *a, const uint8_t *sig, size_t sig_size, uint8_t **ret, size_t *ret_size) {
         _cleanup_(BN_freep) BIGNUM *r = NULL, *s = NULL;
         _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *es = NULL;
         _cleanup_(EC_GROUP_freep) EC_GROUP *group = NULL;
+        const JwaCurve *curve = jwa_curve_of_kind(a->kind);
         const BIGNUM *order;
         unsigned char *der = NULL;
         int n;
@@ -371,7 +50,9 @@ static int ecdsa_to_der(const JwsAlg *a, const uint8_t *sig, size_t sig_size, ui
                 return -EBADMSG;
         r = BN_bin2bn(sig, (int) a->ec_size, NULL);
         s = BN_bin2bn(sig + a->ec_size, (int) a->ec_size, NULL);
-        group = EC_GROUP_new_by_curve_name(a->ec_nid);
+        if (!curve)
+                return -EINVAL;
+        group = EC_GROUP_new_by_curve_name(curve->nid);
         if (!r || !s || !group)
                 return -ENOMEM;
         order = EC_GROUP_get0_order(group);
@@ -392,18 +73,18 @@ static int ecdsa_to_der(const JwsAlg *a, const uint8_t *sig, size_t sig_size, ui
         return 0;
 }
 
-static int key_fits(const JwsAlg *a, EVP_PKEY *key) {
-        if (jwk_kind_of_pkey(key) != a->kind)
+static int key_fits(const JwaAlg *a, EVP_PKEY *key) {
+        if (!jwa_alg_fits_kind(a, jwa_kind_of_pkey(key)))
                 return -EPERM;
         if (a->kind == JWK_RSA && EVP_PKEY_get_bits(key) < JWK_RSA_MIN_BITS)
                 return -EPERM;
         return 0;
 }
 
-static int setup_ctx(const JwsAlg *a, EVP_PKEY_CTX *pctx) {
-        if (a->padding == JWS_PAD_PKCS1)
+static int setup_ctx(const JwaAlg *a, EVP_PKEY_CTX *pctx) {
+        if (a->padding == JWA_PAD_PKCS1)
                 return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1 ? 0 : -EIO;
-        if (a->padding == JWS_PAD_PSS) {
+        if (a->padding == JWA_PAD_PSS) {
                 /* RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash. */
                 if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
                     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
@@ -417,7 +98,7 @@ int jws_verify_raw(const char *alg, EVP_PKEY *key, const void *data, size_t size
                    size_t sig_size) {
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = NULL;
         _cleanup_free_ uint8_t *der = NULL;
-        const JwsAlg *a = alg_find(alg);
+        const JwaAlg *a = jwa_alg_from_string(alg);
         EVP_PKEY_CTX *pctx = NULL;
         const void *s = sig;
         size_t s_size = sig_size;
@@ -463,7 +144,7 @@ int jws_sign_raw(const char *alg, EVP_PKEY *key, const void *data, size_t size, 
                  size_t *ret_sig_size) {
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = NULL;
         _cleanup_free_ uint8_t *sig = NULL;
-        const JwsAlg *a = alg_find(alg);
+        const JwaAlg *a = jwa_alg_from_string(alg);
         EVP_PKEY_CTX *pctx = NULL;
         size_t sig_size = 0;
         int r;
@@ -541,8 +222,11 @@ static char *quote_short(const char *s) {
         return q;
 }
 
+/* NULL allows every algorithm of the table (RFC 7518 via jwa.h). */
 static bool alg_allowed(const char *alg, char *const *allowed) {
-        for (char *const *a = allowed ?: default_algs; *a; a++)
+        if (!allowed)
+                return true;
+        for (char *const *a = allowed; *a; a++)
                 if (streq(*a, alg))
                         return true;
         return false;
@@ -557,7 +241,7 @@ int jws_verify_bytes(const char *compact, size_t len, const Jwks *keys, char *co
         size_t header_size, payload_size, sig_size, n_candidates = 0;
         const JwkKey *candidates[JWKS_MAX_KEYS];
         bool kid_known = false;
-        const JwsAlg *a;
+        const JwaAlg *a;
         json_object *v;
         int r;
 
@@ -586,7 +270,7 @@ int jws_verify_bytes(const char *compact, size_t len, const Jwks *keys, char *co
         if (base64url_decode(dot2 + 1, len - (size_t) (dot2 + 1 - compact), &sig, &sig_size) < 0)
                 return refuse(ret_reason, -EBADMSG, "signature is not strict base64url");
 
-        r = jws_parse_json((const char *) header_text, header_size, &header);
+        r = json_parse_strict((const char *) header_text, header_size, &header);
         if (r == -ENOTUNIQ)
                 return refuse(ret_reason, -EBADMSG, "header has a member name twice");
         if (r == -EILSEQ)
@@ -618,7 +302,7 @@ int jws_verify_bytes(const char *compact, size_t len, const Jwks *keys, char *co
                 return refuse(ret_reason, -EPERM, "alg '%s' (unsigned) refused", strna(q));
         if (strncasecmp(alg_name, "HS", 2) == 0)
                 return refuse(ret_reason, -EPERM, "alg '%s' (HMAC) refused", strna(q));
-        a = alg_find(alg_name);
+        a = jwa_alg_from_string(alg_name);
         if (!a)
                 return refuse(ret_reason, -EPERM, "alg '%s' not supported", strna(q));
         if (!alg_allowed(a->name, allowed_algs))
@@ -682,7 +366,7 @@ int jws_verify(const char *compact, size_t len, const Jwks *keys, char *const *a
         r = jws_verify_bytes(compact, len, keys, allowed_algs, &payload, &size, ret_reason);
         if (r < 0)
                 return r;
-        r = jws_parse_json((const char *) payload, size, &o);
+        r = json_parse_strict((const char *) payload, size, &o);
         if (r == -ENOTUNIQ)
                 return refuse(ret_reason, -EBADMSG, "payload has a member name twice");
         if (r == -EILSEQ)
@@ -698,8 +382,9 @@ int jws_verify(const char *compact, size_t len, const Jwks *keys, char *const *a
 
 /* ---- signing ---------------------------------------------------------------------------------------- */
 
-int jws_sign_text(EVP_PKEY *key, const char *alg, const char *header, size_t header_size, const char *payload,
-                  size_t payload_size, char **ret_compact) {
+/* The compact JWS of the header and payload texts as they are. */
+static int sign_text(EVP_PKEY *key, const char *alg, const char *header, size_t header_size, const char *payload,
+                     size_t payload_size, char **ret_compact) {
         _cleanup_free_ char *h = NULL, *p = NULL, *s = NULL, *input = NULL;
         _cleanup_free_ uint8_t *sig = NULL;
         size_t sig_size;
@@ -708,7 +393,7 @@ int jws_sign_text(EVP_PKEY *key, const char *alg, const char *header, size_t hea
 
         if (!key || !header || !payload)
                 return -EINVAL;
-        alg = alg ?: jws_default_alg(key);
+        alg = alg ?: default_alg(key);
         if (!alg)
                 return -EOPNOTSUPP;
         r = base64url_encode(header, header_size, &h);
@@ -738,8 +423,8 @@ int jws_sign(EVP_PKEY *key, const char *alg, const char *kid, json_object *paylo
 
         if (!key || !payload)
                 return -EINVAL;
-        alg = alg ?: jws_default_alg(key);
-        if (!alg || !alg_find(alg))
+        alg = alg ?: default_alg(key);
+        if (!alg || !jwa_alg_from_string(alg))
                 return -EOPNOTSUPP;
         header = json_object_new_object();
         if (!header ||
@@ -751,7 +436,7 @@ int jws_sign(EVP_PKEY *key, const char *alg, const char *kid, json_object *paylo
         p = json_object_to_json_string_ext(payload, flags);
         if (!h || !p)
                 return -ENOMEM;
-        return jws_sign_text(key, alg, h, strlen(h), p, strlen(p), ret_compact);
+        return sign_text(key, alg, h, strlen(h), p, strlen(p), ret_compact);
 }
 
 static int no_password(char *buf, int size, int rwflag, void *userdata) {
@@ -773,7 +458,7 @@ int jws_load_private_key_pem(const char *pem, size_t len, EVP_PKEY **ret) {
         ERR_clear_error();
         if (!key)
                 return -EBADMSG;
-        kind = jwk_kind_of_pkey(key);
+        kind = jwa_kind_of_pkey(key);
         if (kind < 0)
                 return -EOPNOTSUPP;
         if (kind == JWK_RSA && EVP_PKEY_get_bits(key) < JWK_RSA_MIN_BITS)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jwa.h"
 #include "jwks.h"
 
 /* JSON Web Signature (RFC 7515), compact serialisation only, asymmetric algorithms only, verified with
@@ -13,9 +14,9 @@
 
 #define JWS_MAX_SIZE (16U * 1024U)
 
-/* Verify COMPACT against KEYS with an algorithm from ALLOWED_ALGS (NULL-terminated; NULL means the default
- * RS256 … EdDSA; none and HS* are refused whatever it says). On success the payload object. -ENOKEY when no
- * key of the set matches the token's kid (the caller may refetch the JWKS once); other -errno otherwise
+/* Verify COMPACT against KEYS with an algorithm from ALLOWED_ALGS (NULL-terminated; NULL means every
+ * algorithm of jwa.h; none and HS* are refused whatever it says). On success the payload object. -ENOKEY when
+ * no key of the set matches the token's kid (the caller may refetch the JWKS once); other -errno otherwise
  * (-EBADMSG malformed or bad signature, -E2BIG too large or too deep, -EPERM refused by policy), with a short
  * reason for the debug log (never the token itself) in *ret_reason. */
 int jws_verify(const char *compact, size_t len, const Jwks *keys, char *const *allowed_algs,
@@ -32,28 +33,13 @@ int jws_verify_bytes(const char *compact, size_t len, const Jwks *keys, char *co
 int jws_verify_raw(const char *alg, EVP_PKEY *key, const void *data, size_t size, const void *sig,
                    size_t sig_size);
 
-/* Whether ALG is one of the asymmetric algorithms this code implements (exact, case-sensitive name). */
-bool jws_alg_supported(const char *alg);
-
-/* Parse TEXT as JSON (depth limit JSON_MAX_DEPTH, -E2BIG beyond) and refuse an object with a member name twice
- * (json-c would silently keep the last one): -ENOTUNIQ then; and a string holding an escaped NUL (\u0000),
- * which would make C string comparisons lie: -EILSEQ. */
-int jws_parse_json(const char *text, size_t len, json_object **ret);
-
 /* Sign PAYLOAD as a compact JWS with KEY (alg RS256 for RSA, ES256/384/512 by curve, EdDSA for Ed25519 when
  * alg is NULL). */
 int jws_sign(EVP_PKEY *key, const char *alg, const char *kid, json_object *payload, char **ret_compact);
 
-/* Sign the given header and payload texts as they are (tests use it to build hostile tokens). */
-int jws_sign_text(EVP_PKEY *key, const char *alg, const char *header, size_t header_size, const char *payload,
-                  size_t payload_size, char **ret_compact);
-
 /* Sign DATA with KEY and ALG, giving the JWS signature bytes (r‖s for ECDSA). */
 int jws_sign_raw(const char *alg, EVP_PKEY *key, const void *data, size_t size, uint8_t **ret_sig,
                  size_t *ret_sig_size);
-
-/* The default algorithm for KEY (see jws_sign), NULL when KEY is of no supported kind. */
-const char *jws_default_alg(EVP_PKEY *key);
 
 /* A PEM private key (PKCS#8 or traditional, unencrypted): RSA >= 2048 bits, EC P-256/384/521 or Ed25519. */
 int jws_load_private_key_pem(const char *pem, size_t len, EVP_PKEY **ret);

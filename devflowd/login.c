@@ -23,6 +23,38 @@
 /* Deferred Wait() and Poll() calls each flow keeps at most (of each): the module needs one of each. */
 #define MAX_WAITERS_PER_FLOW 8
 
+const LoginIo login_io_default = {
+        .http_request = http_request,
+        .http_request_free = http_request_free,
+        .want_endpoints = idp_want_endpoints,
+        .want_jwks = idp_want_jwks,
+        .wait_free = idp_wait_free,
+        .issuer = idp_issuer,
+        .device_authorization_endpoint = idp_device_authorization_endpoint,
+        .token_endpoint = idp_token_endpoint,
+        .userinfo_endpoint = idp_userinfo_endpoint,
+        .jwks = idp_jwks,
+        .note_reply = idp_note_reply,
+};
+
+static const LoginIo *io(const Login *l) {
+        return l->manager->io ?: &login_io_default;
+}
+
+/* The request that just ended (or that finish() drops), freed at the end of the scope. */
+typedef struct HeldRequest {
+        const LoginIo *io;
+        HttpRequest *req;
+} HeldRequest;
+
+static void held_request_done(HeldRequest *h) {
+        if (h->req)
+                h->io->http_request_free(h->req);
+}
+
+#define HOLD_REQUEST(l) \
+        _cleanup_(held_request_done) _unused_ HeldRequest _held_ = { io(l), TAKE_PTR((l)->req) }
+
 /* A fresh clock, not sd_event_now(): the loop's cached time lags behind when a busy iteration reads a
  * reply, and polls spaced from it reach the IdP early (flow.h). */
 static uint64_t mono_now(Login *l) {
@@ -115,9 +147,10 @@ static void finish(Login *l, FlowState state, const char *error_name, const char
                 return;
         l->done = true;
 
-        _cleanup_(http_request_freep) HttpRequest *done = TAKE_PTR(l->req);
+        HOLD_REQUEST(l);
         l->timer = sd_event_source_disable_unref(l->timer);
-        l->idp_wait = idp_wait_free(l->idp_wait);
+        if (l->idp_wait)
+                l->idp_wait = io(l)->wait_free(l->idp_wait);
         wipe_secrets(l);
         if (!flow_state_is_final(l->machine.state))
                 flow_machine_finish(&l->machine, state);
@@ -281,8 +314,8 @@ static void on_token_reply(HttpRequest *req, const HttpReply *reply, void *userd
         FlowAction a;
         int r;
 
-        _cleanup_(http_request_freep) HttpRequest *done = TAKE_PTR(l->req);
-        idp_note_reply(l->manager->idp, reply->error >= 0);
+        HOLD_REQUEST(l);
+        io(l)->note_reply(l->manager->idp, reply->error >= 0);
 
         if (reply->error < 0) {
                 fail_transport(l, reply, "token request");
@@ -338,13 +371,13 @@ static int post_to_idp(Login *l, const char *url, const char *device_code, HttpC
                           oauth_build_device_auth_request(m->config, assertion, &req);
         if (r < 0)
                 return r;
-        return http_request(m->http, url, req.body, req.authorization, callback, l, &l->req);
+        return io(l)->http_request(m->http, url, req.body, req.authorization, callback, l, &l->req);
 }
 
 static void send_token_request(Login *l) {
         int r;
 
-        r = post_to_idp(l, idp_token_endpoint(l->manager->idp), l->device_code, on_token_reply);
+        r = post_to_idp(l, io(l)->token_endpoint(l->manager->idp), l->device_code, on_token_reply);
         if (r < 0) {
                 uint64_t when = 0;
                 log_warning_errno(r, "Flow %s: failed to send the token request: %m", l->id);
@@ -357,7 +390,7 @@ static void decide(Login *l) {
         _cleanup_(verdict_done) Verdict v = {};
         int r;
 
-        r = claims_decide(m->config, m->usermap, l->claims, l->user, realtime_now(), claims_user_lookup_nss,
+        r = claims_decide(m->config, m->usermap, l->claims, l->user, realtime_now(), user_lookup_nss,
                           NULL, &v);
         if (r < 0) {
                 log_error_errno(r, "Flow %s: mapping failed: %m", l->id);
@@ -383,8 +416,8 @@ static void on_userinfo(HttpRequest *req, const HttpReply *reply, void *userdata
         _cleanup_free_ char *reason = NULL;
         int r;
 
-        _cleanup_(http_request_freep) HttpRequest *done = TAKE_PTR(l->req);
-        idp_note_reply(l->manager->idp, reply->error >= 0);
+        HOLD_REQUEST(l);
+        io(l)->note_reply(l->manager->idp, reply->error >= 0);
         l->access_token = erase_and_free(l->access_token);
 
         if (reply->error < 0) {
@@ -393,7 +426,7 @@ static void on_userinfo(HttpRequest *req, const HttpReply *reply, void *userdata
                 return;
         }
         if (reply->status != 200 ||
-            json_parse_bounded(reply->body, reply->size, JSON_MAX_DEPTH, &info) < 0 ||
+            json_parse_strict(reply->body, reply->size, &info) < 0 ||
             !json_object_is_type(info, json_type_object)) {
                 log_warning("Flow %s: userinfo answered %ld with no usable claims.", l->id, reply->status);
                 finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_ERROR, "The identity provider's user information was unusable.");
@@ -417,11 +450,11 @@ static void validate(Login *l) {
         const char *userinfo;
         int r;
 
-        if (!idp_jwks(m->idp)) {
-                r = idp_want_jwks(m->idp, false, on_jwks_ready, l, &l->idp_wait);
+        if (!io(l)->jwks(m->idp)) {
+                r = io(l)->want_jwks(m->idp, false, on_jwks_ready, l, &l->idp_wait);
                 if (r == 0)
                         return;
-                if (r < 0 || !idp_jwks(m->idp)) {
+                if (r < 0 || !io(l)->jwks(m->idp)) {
                         finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE,
                                "The identity provider's keys are not available.");
                         return;
@@ -429,19 +462,19 @@ static void validate(Login *l) {
         }
 
         IdTokenCheck check = {
-                .issuer = idp_issuer(m->idp),
+                .issuer = io(l)->issuer(m->idp),
                 .client_id = m->config->client_id,
                 .allowed_algs = m->config->id_token_algs,
                 .now_usec = realtime_now(),
                 .clock_skew_usec = m->config->clock_skew_usec,
                 .max_iat_age_usec = m->config->id_token_max_age_usec,
         };
-        r = idtoken_validate(l->id_token, idp_jwks(m->idp), &check, &claims, &reason);
+        r = idtoken_validate(l->id_token, io(l)->jwks(m->idp), &check, &claims, &reason);
         if (r == -ENOKEY && !l->jwks_refreshed) {
                 /* Perhaps the IdP rotated its keys: refetch once (rate-limited in idp.c). */
                 l->jwks_refreshed = true;
                 log_debug("Flow %s: no key for the ID token's kid, refreshing the JWKS.", l->id);
-                r = idp_want_jwks(m->idp, true, on_jwks_ready, l, &l->idp_wait);
+                r = io(l)->want_jwks(m->idp, true, on_jwks_ready, l, &l->idp_wait);
                 if (r == 0)
                         return;
                 if (r > 0) {
@@ -459,12 +492,12 @@ static void validate(Login *l) {
         l->claims = claims;
         l->sub = strdup_sanitized(json_get_string(claims, "sub"));
 
-        userinfo = idp_userinfo_endpoint(m->idp);
+        userinfo = io(l)->userinfo_endpoint(m->idp);
         if (userinfo && l->access_token && claims_need_userinfo(m->config, claims)) {
                 _cleanup_erase_ char *bearer = NULL;
 
                 if (oauth_bearer_header(l->access_token, &bearer) < 0 ||
-                    http_request(m->http, userinfo, NULL, bearer, on_userinfo, l, &l->req) < 0) {
+                    io(l)->http_request(m->http, userinfo, NULL, bearer, on_userinfo, l, &l->req) < 0) {
                         finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE,
                                "The identity provider could not be reached.");
                 }
@@ -478,8 +511,9 @@ static void on_jwks_ready(int error, const char *message, void *userdata) {
         Login *l = userdata;
 
         l->idp_wait = NULL; /* freed by idp.c after this call */
-        if (error < 0 && !idp_jwks(l->manager->idp)) {
-                log_warning("Flow %s: %s", l->id, strna(message));
+        if (error < 0 && !io(l)->jwks(l->manager->idp)) {
+                /* idp.c logged the failure once; every flow that waited for it only notes it. */
+                log_debug("Flow %s: %s", l->id, strna(message));
                 finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE,
                        "The identity provider's keys are not available.");
                 return;
@@ -494,8 +528,8 @@ static void on_device_auth(HttpRequest *req, const HttpReply *reply, void *userd
         uint64_t when = 0, now = mono_now(l);
         int r;
 
-        _cleanup_(http_request_freep) HttpRequest *done = TAKE_PTR(l->req);
-        idp_note_reply(l->manager->idp, reply->error >= 0);
+        HOLD_REQUEST(l);
+        io(l)->note_reply(l->manager->idp, reply->error >= 0);
 
         if (reply->error < 0) {
                 fail_transport(l, reply, "device authorization request");
@@ -551,7 +585,7 @@ static void on_device_auth(HttpRequest *req, const HttpReply *reply, void *userd
 static void send_device_auth(Login *l) {
         int r;
 
-        r = post_to_idp(l, idp_device_authorization_endpoint(l->manager->idp), /* device_code= */ NULL,
+        r = post_to_idp(l, io(l)->device_authorization_endpoint(l->manager->idp), /* device_code= */ NULL,
                         on_device_auth);
         if (r < 0) {
                 log_error_errno(r, "Flow %s: failed to send the device authorization request: %m", l->id);
@@ -564,7 +598,8 @@ static void on_endpoints_ready(int error, const char *message, void *userdata) {
 
         l->idp_wait = NULL;
         if (error < 0) {
-                log_warning("Flow %s: %s", l->id, strna(message));
+                /* idp.c logged the failure once; every flow that waited for it only notes it. */
+                log_debug("Flow %s: %s", l->id, strna(message));
                 finish(l, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE, "The identity provider could not be reached.");
                 return;
         }
@@ -574,7 +609,7 @@ static void on_endpoints_ready(int error, const char *message, void *userdata) {
 int login_start(Login *l) {
         int r;
 
-        r = idp_want_endpoints(l->manager->idp, on_endpoints_ready, l, &l->idp_wait);
+        r = io(l)->want_endpoints(l->manager->idp, on_endpoints_ready, l, &l->idp_wait);
         if (r < 0)
                 return r;
         if (r > 0)
@@ -691,10 +726,12 @@ Login *login_free(Login *l) {
         if (l->next)
                 l->next->prev = l->prev;
 
-        http_request_free(l->req);
+        if (l->req)
+                io(l)->http_request_free(l->req);
         sd_event_source_disable_unref(l->timer);
         sd_event_source_disable_unref(l->linger);
-        idp_wait_free(l->idp_wait);
+        if (l->idp_wait)
+                io(l)->wait_free(l->idp_wait);
         sd_bus_track_unref(l->track);
         sd_bus_message_unref(l->start_msg);
         for (size_t i = 0; i < l->n_waits; i++)

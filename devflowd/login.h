@@ -8,6 +8,27 @@
 #include "flow.h"
 #include "manager.h"
 
+/* Everything login.c asks of the outside world but the bus: HTTP (http.c) and what is known about the IdP
+ * (idp.c). Manager.io NULL means the real ones (login_io_default); tests/unit/test-login.c puts canned
+ * replies behind it, so the orchestrator, where every safety rule meets, is tested without curl or an IdP.
+ * The functions have the meaning and contract of the http_* and idp_* functions they are named after. */
+struct LoginIo {
+        int (*http_request)(Http *h, const char *url, const char *post_body, const char *authorization,
+                            HttpCallback callback, void *userdata, HttpRequest **ret);
+        HttpRequest *(*http_request_free)(HttpRequest *r);
+        int (*want_endpoints)(Idp *idp, IdpCallback cb, void *userdata, IdpWait **ret_wait);
+        int (*want_jwks)(Idp *idp, bool refresh, IdpCallback cb, void *userdata, IdpWait **ret_wait);
+        IdpWait *(*wait_free)(IdpWait *w);
+        const char *(*issuer)(const Idp *idp);
+        const char *(*device_authorization_endpoint)(const Idp *idp);
+        const char *(*token_endpoint)(const Idp *idp);
+        const char *(*userinfo_endpoint)(const Idp *idp);
+        const Jwks *(*jwks)(const Idp *idp);
+        void (*note_reply)(Idp *idp, bool answered);
+};
+
+extern const LoginIo login_io_default;
+
 /* One login: a device flow (flow.c's state machine) driven by HTTP and timers, answering the bus. The
  * device_code and tokens live only here and are wiped when the login is freed. */
 

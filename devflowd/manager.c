@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <curl/curl.h>
-#include <pwd.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -17,8 +16,10 @@
 #include "netaddr.h"
 #include "audit.h"
 #include "secure-file.h"
+#include "text-safety.h"
+#include "user-util.h"
+#include "utf8.h"
 
-#define USER_NAME_MAX 256
 #define CONTEXT_VALUE_MAX 256
 #define RATE_WINDOW_USEC (60 * USEC_PER_SEC)
 
@@ -138,20 +139,29 @@ static int flow_origin(const AuditCaller *caller, const char *rhost, const char 
         return 0;
 }
 
-static bool user_name_ok(const char *s) {
-        size_t n = strlen(s);
+/* As hostnamed does with what a caller sends: refuse at the bus boundary what could not be logged or
+ * shown as it is, by the one rule of common/text-safety.h (controls, C1, bidi and invisible format
+ * characters), and anything that is not valid UTF-8. */
+static bool string_is_safe(const char *s) {
+        for (const unsigned char *p = (const unsigned char *) s; *p;) {
+                uint32_t cp;
+                size_t n = utf8_decode(p, &cp);
 
-        if (n == 0 || n > USER_NAME_MAX || s[0] == '-')
-                return false;
-        for (const char *p = s; *p; p++)
-                if ((unsigned char) *p <= 0x20 || (unsigned char) *p >= 0x7f || strchr("/:", *p))
+                if (n == 0 || text_char_is_unsafe(cp))
                         return false;
+                p += n;
+        }
         return true;
 }
 
-static bool context_value_ok(const char *s) {
+/* rhost is PAM_RHOST as the caller got it: a login from a hostile reverse name still goes through, and the
+ * value is sanitised wherever it is used (tests/integration/log-text-safety.sh); only C0 and DEL are refused.
+ * Every other context string (service, tty, poll, explain) must be safe as it is. */
+static bool context_value_ok(const char *key, const char *s) {
         if (strlen(s) > CONTEXT_VALUE_MAX)
                 return false;
+        if (!streq(key, "rhost"))
+                return string_is_safe(s);
         for (const unsigned char *p = (const unsigned char *) s; *p; p++)
                 if (*p < 0x20 || *p == 0x7f)
                         return false;
@@ -192,7 +202,7 @@ static int read_context(sd_bus_message *msg, char **rhost, char **service, char 
                         if (r < 0)
                                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                          "Context key '%s' must be a string.", key);
-                        if (!context_value_ok(value))
+                        if (!context_value_ok(key, value))
                                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                          "Context key '%s' has an invalid value.", key);
                         free(*target);
@@ -235,7 +245,7 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
                 return r;
         if (poll && !streq(poll, "on-demand") && !streq(poll, "background"))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Context key 'poll' must be on-demand or background.");
-        if (!user_name_ok(user))
+        if (!user_name_is_requestable(user))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid user name.");
 
         r = caller_identify(msg, &caller);
@@ -248,11 +258,10 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
                 return r;
         if (caller.uid != 0) {
                 /* A non-root caller (a screen locker) may only start a login for its own account. */
-                char buf[4096];
-                struct passwd pw, *pwp = NULL;
+                _cleanup_free_ char *own = NULL;
 
-                if (getpwuid_r(caller.uid, &pw, buf, sizeof buf, &pwp) != 0 || !pwp ||
-                    !streq(pwp->pw_name, user)) {
+                /* A failed lookup is a refusal too (DESIGN §4: an error while reading who calls). */
+                if (user_name_of_uid(caller.uid, &own) < 0 || !streq(own, user)) {
                         audit_start_refused(user, rhost, service, &caller,
                                             "caller may not start a login for this user");
                         return sd_bus_error_setf(error, DEVFLOW_ERROR_NOT_PERMITTED,

@@ -11,6 +11,7 @@
 #include "usermap.h"
 
 typedef struct Login Login;
+typedef struct LoginIo LoginIo;
 typedef struct RhostRate RhostRate;
 
 /* The daemon's context: one per process, owned by manager_run(). */
@@ -22,6 +23,7 @@ typedef struct Manager {
         Idp *idp;
         UserMap *usermap;
         EVP_PKEY *client_key;           /* private_key_jwt */
+        const LoginIo *io;              /* NULL: http.c and idp.c (login.h) */
 
         Login *logins;                  /* every flow, active and finished-but-not-yet-freed */
         unsigned n_active;

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "macro.h"
 #include "oauth.h"
+#include "url-policy.h"
 
 /* ---- form encoding ----------------------------------------------------------------------------- */
 
@@ -221,21 +222,6 @@ void discovery_done(Discovery *d) {
         d->userinfo_endpoint = mfree(d->userinfo_endpoint);
 }
 
-static const char *const token_reply_kind_table[_TOKEN_REPLY_KIND_MAX] = {
-        [TOKEN_REPLY_TOKENS]       = "tokens",
-        [TOKEN_REPLY_PENDING]      = "authorization_pending",
-        [TOKEN_REPLY_SLOW_DOWN]    = "slow_down",
-        [TOKEN_REPLY_DENIED]       = "access_denied",
-        [TOKEN_REPLY_EXPIRED]      = "expired_token",
-        [TOKEN_REPLY_ERROR]        = "error",
-        [TOKEN_REPLY_SERVER_ERROR] = "server_error",
-        [TOKEN_REPLY_MALFORMED]    = "malformed",
-};
-
-const char *token_reply_kind_to_string(TokenReplyKind k) {
-        return k >= 0 && k < _TOKEN_REPLY_KIND_MAX ? token_reply_kind_table[k] : NULL;
-}
-
 /* Length of the valid UTF-8 sequence at s (1–4), or 0 when it is not one (overlong forms, surrogates and
  * code points past U+10FFFF included). */
 /* Sanitized and capped copy, cut on a UTF-8 boundary. */
@@ -294,7 +280,7 @@ static bool printable_ascii(const char *s, bool allow_space) {
 }
 
 static bool uri_ok(const char *s, bool allow_http_loopback) {
-        return strlen(s) <= OAUTH_MAX_URI && config_url_ok(s, allow_http_loopback);
+        return strlen(s) <= OAUTH_MAX_URI && url_policy_ok(s, allow_http_loopback);
 }
 
 int oauth_parse_device_auth(long http_status, const char *body, size_t len, bool allow_http_loopback,
@@ -305,10 +291,11 @@ int oauth_parse_device_auth(long http_status, const char *body, size_t len, bool
         uint64_t x;
         int r;
 
-        r = json_parse_bounded(body, len, JSON_MAX_DEPTH, &o);
+        r = json_parse_strict(body, len, &o);
         if (r < 0 || !json_object_is_type(o, json_type_object)) {
-                char what[64];
-                snprintf(what, sizeof what, "HTTP status %ld without a valid JSON object", http_status);
+                char what[96];
+                snprintf(what, sizeof what, "HTTP status %ld without a valid JSON object%s", http_status,
+                         r == -ENOTUNIQ ? " (a member twice)" : r == -EILSEQ ? " (an escaped NUL)" : "");
                 return invalid_reply(ret_error, what);
         }
         r = read_error(o, ret_error);
@@ -371,7 +358,7 @@ int oauth_parse_token_reply(long http_status, const char *body, size_t len, Toke
 
         *ret = (TokenReply) { .kind = TOKEN_REPLY_MALFORMED };
 
-        r = json_parse_bounded(body, len, JSON_MAX_DEPTH, &o);
+        r = json_parse_strict(body, len, &o);
         if (r < 0 || !json_object_is_type(o, json_type_object)) {
                 ret->kind = http_status >= 500 ? TOKEN_REPLY_SERVER_ERROR : TOKEN_REPLY_MALFORMED;
                 return ret->kind == TOKEN_REPLY_MALFORMED ? -EBADMSG : 0;
@@ -447,7 +434,7 @@ int oauth_parse_discovery(const char *body, size_t len, const char *expected_iss
 
 #define REASON(s) (ret_reason ? (void) (*ret_reason = strdup(s)) : (void) 0, -EBADMSG)
 
-        r = json_parse_bounded(body, len, JSON_MAX_DEPTH, &o);
+        r = json_parse_strict(body, len, &o);
         if (r < 0 || !json_object_is_type(o, json_type_object))
                 return REASON("not a JSON object");
         issuer = reply_string(o, "issuer");

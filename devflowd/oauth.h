@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "flow.h"
 
 /* RFC 8628 and OpenID Connect Discovery: building requests and parsing replies. No I/O, so every
  * function here is unit-tested and fuzzed. Every string taken from a reply is checked (length,
@@ -60,21 +61,6 @@ void device_auth_done(DeviceAuth *d);
  * is malformed or a field is invalid (ret_error->error = "invalid_reply", description says which). */
 int oauth_parse_device_auth(long http_status, const char *body, size_t len, bool allow_http_loopback,
                             DeviceAuth *ret, OAuthError *ret_error);
-
-typedef enum TokenReplyKind {
-        TOKEN_REPLY_TOKENS,
-        TOKEN_REPLY_PENDING,            /* authorization_pending */
-        TOKEN_REPLY_SLOW_DOWN,
-        TOKEN_REPLY_DENIED,             /* access_denied */
-        TOKEN_REPLY_EXPIRED,            /* expired_token */
-        TOKEN_REPLY_ERROR,              /* any other error: final */
-        TOKEN_REPLY_SERVER_ERROR,       /* 5xx, server_error, temporarily_unavailable: retry with backoff */
-        TOKEN_REPLY_MALFORMED,
-        _TOKEN_REPLY_KIND_MAX,
-        _TOKEN_REPLY_KIND_INVALID = -EINVAL,
-} TokenReplyKind;
-
-const char *token_reply_kind_to_string(TokenReplyKind k);
 
 typedef struct TokenReply {
         TokenReplyKind kind;

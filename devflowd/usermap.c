@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "claims.h"
 #include "macro.h"
 #include "secure-file.h"
+#include "user-util.h"
 #include "usermap.h"
 
 typedef struct UserMapEntry {
@@ -162,7 +162,7 @@ int usermap_parse(const char *text, size_t len, const char *filename, UserMap **
                 if (value_len > USERMAP_MAX_VALUE)
                         return set_error(ret_error, filename, line, "claim value too long (more than %u bytes)",
                                          USERMAP_MAX_VALUE);
-                if (!claims_name_is_safe(user, user_len))
+                if (!user_name_is_safe(user, user_len))
                         return set_error(ret_error, filename, line,
                                          "local user is not a safe user name (1-32 bytes of ASCII letters, "
                                          "digits, '.', '_', '-', '@', not starting with '-')");

@@ -15,7 +15,7 @@
  * white space) are ignored; a claim value therefore cannot contain white space or start with '#'.
  * The claim value is matched byte for byte (no case folding); it may be any bytes but control
  * characters and white space, at most USERMAP_MAX_VALUE bytes. The local user must be a safe name
- * (claims_name_is_safe()). A claim value listed twice is an error, even with the same user.
+ * (user_name_is_safe()). A claim value listed twice is an error, even with the same user.
  * Errors name file and line: "FILE:LINE: message". */
 
 #define USERMAP_MAX_SIZE (4U * 1024U * 1024U)

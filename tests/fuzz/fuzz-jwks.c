@@ -20,14 +20,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 for (size_t i = 0; i < jwks_size(j); i++) {
                         const JwkKey *k = jwks_get(j, i);
 
-                        if (!k->pkey || jwk_kind_of_pkey(k->pkey) != k->kind)
+                        if (!k->pkey || jwa_kind_of_pkey(k->pkey) != k->kind)
                                 abort();
                         if (k->kid && !jwks_has_kid(j, k->kid))
                                 abort();
                 }
                 jwks_free(j);
         }
-        if (jws_parse_json((const char *) data, size, &o) >= 0)
+        if (json_parse_strict((const char *) data, size, &o) >= 0)
                 json_object_put(o);
         return 0;
 }

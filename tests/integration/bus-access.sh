@@ -142,6 +142,12 @@ check "poll must be on-demand or background" grep -q "on-demand or background" <
 fc start root --rhost "$(printf 'evil\033]0;x\007')" >"$TEST_DIR/ctlrhost.out"
 check "a control character in rhost → InvalidArgs" \
         test "$(err_name "$TEST_DIR/ctlrhost.out")" = org.freedesktop.DBus.Error.InvalidArgs
+# The other context strings must be safe as they are (common/text-safety.h): C1, bidi overrides, bad UTF-8.
+for v in $'sshd\xc2\x9b31m' $'ss\xe2\x80\xaehd'; do
+        out=$(busctl --system call net.devflow.Devflow1 /net/devflow/Devflow1 net.devflow.Devflow1.Manager StartLogin \
+                'sa{sv}' root 1 service s "$v" 2>&1)
+        check "an unsafe service $(printf '%q' "$v") → refused as invalid" grep -q "has an invalid value" <<<"$out"
+done
 
 check "daemon alive at the end" daemon_alive
 daemon_stop

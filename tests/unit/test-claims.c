@@ -5,6 +5,17 @@
 #include "json-util.h"
 #include "macro.h"
 #include "test.h"
+
+/* Fixtures go through json-c as it is, not the strict parser every IdP reply meets: so the claims code's own
+ * defence against a "\u0000" inside a value stays tested. */
+static int parse_fixture(const char *text, size_t len, json_object **ret) {
+        json_object *o = json_tokener_parse(text);
+
+        if (!o || strlen(text) != len)
+                return json_object_put(o), -EBADMSG;
+        *ret = o;
+        return 0;
+}
 #include "usermap.h"
 
 #define NOW_SEC 1700000000ULL
@@ -321,7 +332,7 @@ static bool run_case(const Case *t, json_object *claims) {
                 return false;
         }
         if (!claims) {
-                r = json_parse_bounded(t->claims, strlen(t->claims), JSON_MAX_DEPTH, &parsed);
+                r = parse_fixture(t->claims, strlen(t->claims), &parsed);
                 if (r < 0) {
                         fprintf(stderr, "  %s: bad test JSON\n", t->name);
                         return false;
@@ -426,10 +437,9 @@ TEST(decide_nss_root) {
         char *uc[] = { "preferred_username", NULL };
         Config c = { .username_claim = uc, .max_age_usec = USEC_INFINITY };
         Verdict v = {};
-        uid_t uid = 4242;
 
-        CHECK_INTEQ(json_parse_bounded(U("\"root\""), strlen(U("\"root\"")), JSON_MAX_DEPTH, &o), 0);
-        CHECK_INTEQ(claims_decide(&c, NULL, o, "root", NOW, claims_user_lookup_nss, NULL, &v), 0);
+        CHECK_INTEQ(parse_fixture(U("\"root\""), strlen(U("\"root\"")), &o), 0);
+        CHECK_INTEQ(claims_decide(&c, NULL, o, "root", NOW, user_lookup_nss, NULL, &v), 0);
         CHECK(!v.allowed);
         CHECK_INTEQ(v.error, -EACCES);
         CHECK(v.local_user == NULL);
@@ -437,15 +447,11 @@ TEST(decide_nss_root) {
         verdict_done(&v);
 
         c.allow_root = true;
-        CHECK_INTEQ(claims_decide(&c, NULL, o, "root", NOW, claims_user_lookup_nss, NULL, &v), 0);
+        CHECK_INTEQ(claims_decide(&c, NULL, o, "root", NOW, user_lookup_nss, NULL, &v), 0);
         CHECK(v.allowed);
         CHECK_STREQ(v.local_user, "root");
         test_report("test-claims.c:decide", "nss_root_allowed", v.allowed && streq_ptr(v.local_user, "root"));
         verdict_done(&v);
-
-        CHECK_INTEQ(claims_user_lookup_nss("root", &uid, NULL), 0);
-        CHECK_INTEQ(uid, 0);
-        CHECK_INTEQ(claims_user_lookup_nss("no-such-user-devflow-xyz", &uid, NULL), -ENOENT);
 }
 
 TEST(decide_bad_arguments) {
@@ -466,7 +472,7 @@ TEST(messages_do_not_carry_escapes) {
         Config c = { .max_age_usec = USEC_INFINITY };
         Verdict v = {};
 
-        CHECK_INTEQ(json_parse_bounded(j, strlen(j), JSON_MAX_DEPTH, &o), 0);
+        CHECK_INTEQ(parse_fixture(j, strlen(j), &o), 0);
         CHECK_INTEQ(claims_decide(&c, NULL, o, "alice\x1b[1m", NOW, fake_lookup, NULL, &v), 0);
         CHECK(!v.allowed);
         CHECK(message_clean(v.user_message));
@@ -495,7 +501,7 @@ TEST(need_userinfo) {
         for (size_t i = 0; i < ELEMENTSOF(t); i++) {
                 _cleanup_json_ json_object *o = NULL;
 
-                CHECK_INTEQ(json_parse_bounded(t[i].json, strlen(t[i].json), JSON_MAX_DEPTH, &o), 0);
+                CHECK_INTEQ(parse_fixture(t[i].json, strlen(t[i].json), &o), 0);
                 c.require_groups = t[i].with_groups ? groups : NULL;
                 CHECK(claims_need_userinfo(&c, o) == t[i].need);
         }
@@ -510,10 +516,10 @@ TEST(merge_userinfo) {
         const char *j_bad = "{\"sub\":\"s-2\",\"groups\":[\"admins\"]}";
         const char *j_nosub = "{\"groups\":[\"admins\"]}";
 
-        CHECK_INTEQ(json_parse_bounded(j_id, strlen(j_id), JSON_MAX_DEPTH, &id), 0);
-        CHECK_INTEQ(json_parse_bounded(j_ui, strlen(j_ui), JSON_MAX_DEPTH, &ui), 0);
-        CHECK_INTEQ(json_parse_bounded(j_bad, strlen(j_bad), JSON_MAX_DEPTH, &bad), 0);
-        CHECK_INTEQ(json_parse_bounded(j_nosub, strlen(j_nosub), JSON_MAX_DEPTH, &nosub), 0);
+        CHECK_INTEQ(parse_fixture(j_id, strlen(j_id), &id), 0);
+        CHECK_INTEQ(parse_fixture(j_ui, strlen(j_ui), &ui), 0);
+        CHECK_INTEQ(parse_fixture(j_bad, strlen(j_bad), &bad), 0);
+        CHECK_INTEQ(parse_fixture(j_nosub, strlen(j_nosub), &nosub), 0);
 
         CHECK_INTEQ(claims_merge_userinfo(id, bad, &reason), -EPERM);
         CHECK(reason != NULL);
@@ -528,28 +534,11 @@ TEST(merge_userinfo) {
         CHECK(json_object_is_type(claims_get_path(id, "groups"), json_type_array));
 }
 
-TEST(name_is_safe) {
-        CHECK(claims_name_is_safe("alice", 5));
-        CHECK(claims_name_is_safe("alice@example.com", 17));
-        CHECK(claims_name_is_safe("_svc.a-b", 8));
-        CHECK(claims_name_is_safe(NAME32, 32));
-        CHECK(!claims_name_is_safe(NAME32 "x", 33));
-        CHECK(!claims_name_is_safe("", 0));
-        CHECK(!claims_name_is_safe("-x", 2));
-        CHECK(!claims_name_is_safe("a\0b", 3));
-        CHECK(!claims_name_is_safe("a b", 3));
-        CHECK(!claims_name_is_safe("a:b", 3));
-        CHECK(!claims_name_is_safe("a/b", 3));
-        CHECK(!claims_name_is_safe("\xc3\xa9", 2));
-        CHECK(!claims_name_is_safe("..", 2));
-        CHECK(!claims_name_is_safe(NULL, 0));
-}
-
 TEST(get_path) {
         _cleanup_json_ json_object *o = NULL;
         const char *j = "{\"a\":{\"b\":{\"c\":1}},\"x.y\":2,\"p\":{\"q.r\":3},\"s\":\"str\"}";
 
-        CHECK_INTEQ(json_parse_bounded(j, strlen(j), JSON_MAX_DEPTH, &o), 0);
+        CHECK_INTEQ(parse_fixture(j, strlen(j), &o), 0);
         CHECK_INTEQ(json_object_get_int(claims_get_path(o, "a.b.c")), 1);
         CHECK_INTEQ(json_object_get_int(claims_get_path(o, "x.y")), 2);
         CHECK_INTEQ(json_object_get_int(claims_get_path(o, "p.q.r")), 3);
@@ -575,7 +564,7 @@ TEST(decide_explanation) {
         unsigned calls = 0;
 
         init_config(&c, &t);
-        CHECK_INTEQ(json_parse_bounded(j, strlen(j), JSON_MAX_DEPTH, &o), 0);
+        CHECK_INTEQ(parse_fixture(j, strlen(j), &o), 0);
         CHECK_INTEQ(claims_decide(&c, NULL, o, "alice", NOW, fake_lookup, &calls, &v), 0);
         CHECK(v.allowed);
         CHECK(streq_ptr(v.explanation, "claim 'preferred_username' = 'alice'; groups 'admins' (require_groups); "

@@ -21,6 +21,7 @@
 #include "json-util.h"
 #include "jwks.h"
 #include "jws.h"
+#include "jws-sign-text.h"
 #include "test.h"
 
 #define ISSUER "https://idp.example.com/realms/corp"
@@ -58,7 +59,7 @@ static char *bn_b64(EVP_PKEY *k, const char *name) {
 static char *jwk_of(EVP_PKEY *k, const char *kid, const char *extra) {
         char *out = NULL;
 
-        switch (jwk_kind_of_pkey(k)) {
+        switch (jwa_kind_of_pkey(k)) {
         case JWK_RSA: {
                 char *n = bn_b64(k, OSSL_PKEY_PARAM_RSA_N), *e = bn_b64(k, OSSL_PKEY_PARAM_RSA_E);
 
@@ -75,8 +76,8 @@ static char *jwk_of(EVP_PKEY *k, const char *kid, const char *extra) {
                 uint8_t pt[200];
                 size_t len = 0, c;
                 char *x, *y;
-                const char *crv = jwk_kind_of_pkey(k) == JWK_EC_P256 ? "P-256" :
-                                  jwk_kind_of_pkey(k) == JWK_EC_P384 ? "P-384" : "P-521";
+                const char *crv = jwa_kind_of_pkey(k) == JWK_EC_P256 ? "P-256" :
+                                  jwa_kind_of_pkey(k) == JWK_EC_P384 ? "P-384" : "P-521";
 
                 EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt, sizeof(pt), &len);
                 c = (len - 1) / 2;
@@ -279,7 +280,7 @@ TEST(jws_sign_output_accepted) {
         json_object *claims = NULL;
         char *text = expand(GOOD_CLAIMS), *t = NULL;
 
-        CHECK_INTEQ(jws_parse_json(text, strlen(text), &claims), 0);
+        CHECK_INTEQ(json_parse_strict(text, strlen(text), &claims), 0);
         CHECK_INTEQ(jws_sign(k_ec384, NULL, "ec384", claims, &t), 0);
         CHECK(accepted("jws_sign_ES384", t));
         free(t);

@@ -11,6 +11,7 @@
 #include "base64url.h"
 #include "jwks.h"
 #include "jws.h"
+#include "jws-sign-text.h"
 #include "macro.h"
 #include "test.h"
 

@@ -362,14 +362,21 @@ static const DevCase dev_cases[] = {
         /* "\u0000" inside a string: a C string would end there and hide the rest */
         { "user-code-nul-escape", 200,
           "{\"device_code\":\"d\",\"user_code\":\"WDJB\\u0000\\u001b[2J\",\"verification_uri\":\"https://idp.example/d\","
-          "\"expires_in\":300}", false, -EBADMSG, .error = "invalid_reply", .description = "missing or invalid user_code" },
+          "\"expires_in\":300}", false, -EBADMSG, .error = "invalid_reply",
+          .description = "HTTP status 200 without a valid JSON object (an escaped NUL)" },
         { "device-code-nul-escape", 200,
           "{\"device_code\":\"abc\\u0000def\",\"user_code\":\"U\",\"verification_uri\":\"https://idp.example/d\","
-          "\"expires_in\":300}", false, -EBADMSG, .error = "invalid_reply", .description = "missing or invalid device_code" },
+          "\"expires_in\":300}", false, -EBADMSG, .error = "invalid_reply",
+          .description = "HTTP status 200 without a valid JSON object (an escaped NUL)" },
         { "verification-uri-nul-escape", 200,
           "{\"device_code\":\"d\",\"user_code\":\"U\",\"verification_uri\":\"https://good.example\\u0000.evil.example/\","
           "\"expires_in\":300}", false, -EBADMSG, .error = "invalid_reply",
-          .description = "missing or invalid verification_uri" },
+          .description = "HTTP status 200 without a valid JSON object (an escaped NUL)" },
+        /* A member twice: json-c would keep the last one silently. */
+        { "user-code-twice", 200,
+          "{\"device_code\":\"d\",\"user_code\":\"GOOD\",\"verification_uri\":\"https://idp.example/d\","
+          "\"expires_in\":300,\"user_code\":\"EVIL\"}", false, -EBADMSG, .error = "invalid_reply",
+          .description = "HTTP status 200 without a valid JSON object (a member twice)" },
         { "raw-c1-in-description", 400, "{\"error\":\"invalid_request\",\"error_description\":\"a\x9b" "2Jb\xc0\x9b\"}",
           false, -EBADMSG, .error = "invalid_reply", .description = "HTTP status 400 without a valid JSON object" },
         /* Invalid UTF-8 makes the whole reply malformed (JSON is UTF-8): nothing of it is shown. */
@@ -774,6 +781,8 @@ static const TokCase tok_cases[] = {
         { "error-not-a-string", 400, "{\"error\":[\"authorization_pending\"]}", -EBADMSG, TOKEN_REPLY_MALFORMED },
         { "error-object", 400, "{\"error\":{\"code\":\"authorization_pending\"}}", -EBADMSG, TOKEN_REPLY_MALFORMED },
         { "201-tokens", 201, "{\"access_token\":\"at\"}", -EBADMSG, TOKEN_REPLY_MALFORMED },
+        { "id-token-twice", 200, "{\"access_token\":\"at\",\"id_token\":\"a.b.c\",\"id_token\":\"d.e.f\"}",
+          -EBADMSG, TOKEN_REPLY_MALFORMED },
         { "access-token-nul-escape", 200, "{\"access_token\":\"at\\u0000x\"}", -EBADMSG, TOKEN_REPLY_MALFORMED },
         { "id-token-nul-escape", 200, "{\"access_token\":\"at\",\"id_token\":\"a.b.c\\u0000\"}", -EBADMSG,
           TOKEN_REPLY_MALFORMED },
@@ -890,6 +899,11 @@ TEST(discovery_table) {
                   "https://i.example", false, -EBADMSG },
                 { "jwks-with-esc", "{\"issuer\":\"https://i.example\",\"jwks_uri\":\"https://i.example/\\u001bk\"}",
                   "https://i.example", false, -EBADMSG },
+                /* A second issuer or jwks_uri must not override the first one silently. */
+                { "issuer-twice", "{\"issuer\":\"https://i.example\",\"jwks_uri\":\"https://i.example/k\","
+                  "\"issuer\":\"https://evil.example\"}", "https://evil.example", false, -EBADMSG },
+                { "jwks-twice", "{\"issuer\":\"https://i.example\",\"jwks_uri\":\"https://i.example/k\","
+                  "\"jwks_uri\":\"https://evil.example/k\"}", "https://i.example", false, -EBADMSG },
                 { "html", "<html>502</html>", "https://i.example", false, -EBADMSG },
                 { "array", "[{\"issuer\":\"https://i.example\"}]", "https://i.example", false, -EBADMSG },
                 { "truncated", "{\"issuer\":\"https://i.example\",\"jwks_uri\":\"https://i.exa", "https://i.example",
