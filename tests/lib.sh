@@ -252,6 +252,15 @@ unpriv_copy() {
         mkdir -p "$dir" && chmod 0755 "$dir" && install -m 0755 "$1" "$dir/" && echo "$dir/${1##*/}"
 }
 
+# need_module_stack: ends the test unless the daemon, the module, pam_wrapper and pamtester are there
+# (a missing build is a failure, a missing package a skip).
+need_module_stack() {
+        [ -x "$DEVFLOWD" ] || { fail "devflowd not built ($DEVFLOWD)"; exit 1; }
+        [ -f "$PAM_MODULE" ] || { fail "pam module not built ($PAM_MODULE)"; exit 1; }
+        [ -n "$PAM_WRAPPER_LIB" ] || { skip "all (libpam_wrapper not installed)"; exit 0; }
+        command -v pamtester >/dev/null || { skip "all (pamtester not installed)"; exit 0; }
+}
+
 # need_flowclient: sets FLOWCLIENT (tests/tools/flowclient, one bus connection per flow, a copy any user
 # can run), building it if needed; fails the test when it or the daemon is missing.
 need_flowclient() {

@@ -7,11 +7,8 @@
 . "$TOP/tests/idp/idp.sh"
 
 CTL=${DEVFLOWCTL:-$TOP/devflowctl/devflowctl}
-[ -x "$DEVFLOWD" ] || { fail "devflowd not built ($DEVFLOWD)"; exit 1; }
-[ -f "$PAM_MODULE" ] || { fail "pam module not built ($PAM_MODULE)"; exit 1; }
+need_module_stack
 [ -x "$CTL" ] || { fail "devflowctl not built ($CTL)"; exit 1; }
-[ -n "$PAM_WRAPPER_LIB" ] || { skip "all (libpam_wrapper not installed)"; exit 0; }
-command -v pamtester >/dev/null || { skip "all (pamtester not installed)"; exit 0; }
 
 U=dfidperr
 ensure_user "$U" || { fail "test user"; exit 1; }

@@ -6,10 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/idp/idp.sh"
 
-[ -x "$DEVFLOWD" ] || { fail "devflowd not built ($DEVFLOWD)"; exit 1; }
-[ -f "$PAM_MODULE" ] || { fail "pam module not built ($PAM_MODULE)"; exit 1; }
-[ -n "$PAM_WRAPPER_LIB" ] || { skip "all (libpam_wrapper not installed)"; exit 0; }
-command -v pamtester >/dev/null || { skip "all (pamtester not installed)"; exit 0; }
+need_module_stack
 
 U=dflogsafe
 ensure_user "$U" || { fail "test user"; exit 1; }

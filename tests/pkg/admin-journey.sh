@@ -8,9 +8,9 @@
 #
 # It installs and removes packages and rewrites /etc/ssh and /etc/pam.d: it runs only on a throw-away
 # machine, and only when told so:   ADMIN_JOURNEY=1 bash tests/pkg/admin-journey.sh
-# On a pristine Debian 12 (from a clone of the checkout):
-#   ../shared/fresh-debian.sh --only none --cmd 'env ADMIN_JOURNEY=1 bash tests/pkg/admin-journey.sh'
-# (fresh-debian.sh runs the command under timeout(1), hence env). The approval is scripted at the project's
+# On a pristine Debian 12 (a fresh VM or chroot, from a clone of the checkout, as root):
+#   env ADMIN_JOURNEY=1 bash tests/pkg/admin-journey.sh
+# (env: a wrapper such as timeout(1) takes no leading assignment). The approval is scripted at the project's
 # test IdP (tests/idp/fake-idp.js, Node standard library only), which runs on Debian 12's nodejs 18.
 . "$(dirname "$0")/../lib.sh"
 
