@@ -27,7 +27,7 @@
  *   ListFlows() → a DEVFLOW_FLOW_ROW: (s id, s user, s rhost, s service, s state, t age_usec,
  *                                      t expires_usec, u polls)                     root only
  *       age_usec: CLOCK_MONOTONIC µs since the flow started; expires_usec: CLOCK_REALTIME µs, 0 before
- *       a code was issued; state: a flow state (flow.c), or "approved"/"refused" once finished.
+ *       a code was issued; state: a flow state (flow-machine.c), or "approved"/"refused" once finished.
  *   CancelFlow(s id)                                                              root only
  *   GetStatus() → a{sv}                                                           root only
  * Flow (DEVFLOW_FLOW_PATH_PREFIX/ID; only the connection that started it may call):

@@ -1,207 +1,761 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "audit.h"
+#include "claims.h"
+#include "devflow-bus.h"
+#include "idtoken.h"
+#include "jws.h"
+#include "json-util.h"
+#include "log.h"
 #include "flow.h"
+#include "macro.h"
+#include "oauth.h"
+#include "time-util.h"
 
-static const char *const flow_state_table[_FLOW_STATE_MAX] = {
-        [FLOW_STATE_AUTHORIZING] = "authorizing",
-        [FLOW_STATE_WAITING]     = "waiting",
-        [FLOW_STATE_POLLING]     = "polling",
-        [FLOW_STATE_VALIDATING]  = "validating",
-        [FLOW_STATE_APPROVED]    = "approved",
-        [FLOW_STATE_DENIED]      = "denied",
-        [FLOW_STATE_EXPIRED]     = "expired",
-        [FLOW_STATE_FAILED]      = "failed",
-        [FLOW_STATE_CANCELLED]   = "cancelled",
+/* How long a finished flow keeps its verdict for a Wait() that comes late. */
+#define LINGER_USEC (30 * USEC_PER_SEC)
+/* Deferred Wait() and Poll() calls each flow keeps at most (of each): the module needs one of each. */
+#define MAX_WAITERS_PER_FLOW 8
+
+const FlowIo flow_io_default = {
+        .http_request = http_request,
+        .http_request_free = http_request_free,
+        .want_endpoints = idp_want_endpoints,
+        .want_jwks = idp_want_jwks,
+        .wait_free = idp_wait_free,
+        .issuer = idp_issuer,
+        .device_authorization_endpoint = idp_device_authorization_endpoint,
+        .token_endpoint = idp_token_endpoint,
+        .userinfo_endpoint = idp_userinfo_endpoint,
+        .jwks = idp_jwks,
+        .note_reply = idp_note_reply,
 };
 
-const char *flow_state_to_string(FlowState s) {
-        return s >= 0 && s < _FLOW_STATE_MAX ? flow_state_table[s] : NULL;
+static const FlowIo *io(const Flow *f) {
+        return f->ctx->io ?: &flow_io_default;
 }
 
-static const char *const token_reply_kind_table[_TOKEN_REPLY_KIND_MAX] = {
-        [TOKEN_REPLY_TOKENS]       = "tokens",
-        [TOKEN_REPLY_PENDING]      = "authorization_pending",
-        [TOKEN_REPLY_SLOW_DOWN]    = "slow_down",
-        [TOKEN_REPLY_DENIED]       = "access_denied",
-        [TOKEN_REPLY_EXPIRED]      = "expired_token",
-        [TOKEN_REPLY_ERROR]        = "error",
-        [TOKEN_REPLY_SERVER_ERROR] = "server_error",
-        [TOKEN_REPLY_MALFORMED]    = "malformed",
-};
+/* The request that just ended (or that finish() drops), freed at the end of the scope. */
+typedef struct HeldRequest {
+        const FlowIo *io;
+        HttpRequest *req;
+} HeldRequest;
 
-const char *token_reply_kind_to_string(TokenReplyKind k) {
-        return k >= 0 && k < _TOKEN_REPLY_KIND_MAX ? token_reply_kind_table[k] : NULL;
+static void held_request_done(HeldRequest *h) {
+        if (h->req)
+                h->io->http_request_free(h->req);
 }
 
-bool flow_state_is_final(FlowState s) {
-        return s >= FLOW_STATE_APPROVED && s < _FLOW_STATE_MAX;
+#define HOLD_REQUEST(f) \
+        _cleanup_(held_request_done) _unused_ HeldRequest _held_ = { io(f), TAKE_PTR((f)->req) }
+
+/* A fresh clock, not sd_event_now(): the loop's cached time lags behind when a busy iteration reads a
+ * reply, and polls spaced from it reach the IdP early (flow-machine.h). */
+static uint64_t mono_now(void) {
+        return now_usec(CLOCK_MONOTONIC);
 }
 
-static uint64_t min_u64(uint64_t a, uint64_t b) {
-        return a < b ? a : b;
+static uint64_t realtime_now(void) {
+        return now_usec(CLOCK_REALTIME);
 }
 
-static uint64_t clamp_u64(uint64_t x, uint64_t lo, uint64_t hi) {
-        return x < lo ? lo : x > hi ? hi : x;
+/* A CLOCK_MONOTONIC time as CLOCK_REALTIME, for what the module shows. */
+static uint64_t mono_to_realtime(uint64_t mono) {
+        uint64_t now = mono_now(), rt = realtime_now();
+        return mono >= now ? rt + (mono - now) : rt - MIN(rt, now - mono);
 }
 
-void flow_machine_init(FlowMachine *m, uint64_t now, uint64_t deadline, bool on_demand) {
-        *m = (FlowMachine) {
-                .state = FLOW_STATE_AUTHORIZING,
-                .on_demand = on_demand,
-                .started = now,
-                .deadline = deadline,
-                .expires_at = deadline,
-                .interval = FLOW_DEFAULT_INTERVAL_USEC,
-                .next_poll_at = UINT64_MAX,
-        };
+bool flow_is_final(const Flow *f) {
+        return f->done;
 }
 
-int flow_machine_device_auth(FlowMachine *m, uint64_t now, uint64_t expires_in, uint64_t interval) {
-        if (m->state != FLOW_STATE_AUTHORIZING || expires_in == 0)
-                return -EINVAL;
+static void wipe_secrets(Flow *f) {
+        f->device_code = erase_and_free(f->device_code);
+        f->access_token = erase_and_free(f->access_token);
+        f->id_token = erase_and_free(f->id_token);
+}
 
-        m->interval = interval == 0 ? FLOW_DEFAULT_INTERVAL_USEC :
-                      clamp_u64(interval, FLOW_MIN_INTERVAL_USEC, FLOW_MAX_INTERVAL_USEC);
-        /* A flow never outlives expires_in nor the login's deadline. */
-        m->expires_at = min_u64(now + clamp_u64(expires_in, FLOW_MIN_EXPIRES_USEC, FLOW_MAX_EXPIRES_USEC),
-                                m->deadline);
-        m->last_reply_at = now;
-        m->next_poll_at = m->on_demand ? UINT64_MAX : now + m->interval;
-        m->state = FLOW_STATE_WAITING;
+static void audit(Flow *f, AuditEvent e, const char *reason) {
+        audit_log(e, &(AuditFields) {
+                .user = f->user, .rhost = f->rhost, .service = f->service, .flow_id = f->id,
+                .caller = &(AuditCaller) { .uid = f->owner_uid, .pid = f->owner_pid },
+                .sub = f->sub, .local_user = f->local_user, .reason = reason,
+        });
+}
+
+/* Answer the Poll() calls that waited for a poll's outcome: the next time a poll may go out, 0 when done. */
+static void reply_polls(Flow *f) {
+        uint64_t next = 0;
+
+        if (!f->done && f->machine.state == FLOW_STATE_WAITING)
+                next = mono_to_realtime(f->machine.last_reply_at + MAX(f->machine.interval, f->machine.backoff));
+        for (size_t i = 0; i < f->n_polls; i++) {
+                int r = sd_bus_reply_method_return(f->polls[i], "t", next);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to answer Poll(), ignoring: %m");
+                sd_bus_message_unref(f->polls[i]);
+        }
+        f->polls = mfree(f->polls);
+        f->n_polls = 0;
+}
+
+static int on_linger(sd_event_source *s, uint64_t usec, void *userdata) {
+        flow_free(userdata);
         return 0;
 }
 
-static FlowAction finish(FlowMachine *m, FlowState s) {
-        m->state = s;
-        m->next_poll_at = UINT64_MAX;
-        return FLOW_ACTION_FINISHED;
+/* The IdP's error_description only for root's devflowctl: a flow it started (service 'devflowctl') and a
+ * recipient whose uid, from the bus, is 0. Anything else, or any error finding out, gets none. */
+static bool detail_for(const Flow *f, sd_bus_message *to) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        uid_t uid;
+
+        if (!f->detail || !streq(f->service, "devflowctl"))
+                return false;
+        if (sd_bus_query_sender_creds(to, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds) < 0 ||
+            sd_bus_creds_get_euid(creds, &uid) < 0)
+                return false;
+        return uid == 0;
 }
 
-/* Earliest time the next poll may go out: the interval (or the backoff, if longer) after the last reply. */
-static uint64_t earliest_poll(const FlowMachine *m) {
-        uint64_t wait = m->backoff > m->interval ? m->backoff : m->interval;
-        return m->last_reply_at + wait;
+static int reply_error(const Flow *f, sd_bus_message *to, const char *error_name) {
+        if (detail_for(f, to))
+                return sd_bus_reply_method_errorf(to, error_name, "%s The identity provider said: '%s'",
+                                                  strempty(f->message), f->detail);
+        return sd_bus_reply_method_errorf(to, error_name, "%s", strempty(f->message));
 }
 
-/* In WAITING: poll now, or arm the timer for the next poll or for expiry, whichever comes first. */
-static FlowAction schedule(FlowMachine *m, uint64_t now, uint64_t *ret_when) {
-        if (m->state != FLOW_STATE_WAITING)
-                return flow_state_is_final(m->state) ? FLOW_ACTION_FINISHED : FLOW_ACTION_NONE;
-        if (now >= m->expires_at)
-                return finish(m, FLOW_STATE_EXPIRED);
-        if (m->next_poll_at <= now) {
-                m->state = FLOW_STATE_POLLING;
-                m->last_poll_at = now;
-                m->next_poll_at = UINT64_MAX;
-                m->poll_requested = false;
-                m->n_polls++;
-                return FLOW_ACTION_POLL;
-        }
-        *ret_when = min_u64(m->next_poll_at, m->expires_at);
-        return FLOW_ACTION_ARM_TIMER;
+static int reply_wait(Flow *f, sd_bus_message *msg) {
+        if (!f->error_name)
+                return sd_bus_reply_method_return(msg, "bss", 1, f->local_user, strempty(f->message));
+        return reply_error(f, msg, f->error_name);
 }
 
-/* After a reply that means "not yet": wait for the next poll (or only for expiry when on demand, unless the
- * user asked meanwhile). */
-static FlowAction wait_again(FlowMachine *m, uint64_t now, uint64_t *ret_when) {
-        m->state = FLOW_STATE_WAITING;
-        m->next_poll_at = m->on_demand && !m->poll_requested ? UINT64_MAX : earliest_poll(m);
-        return schedule(m, now, ret_when);
-}
+/* The one place a flow ends. error_name NULL means allowed as f->local_user. */
+static void finish(Flow *f, FlowState state, const char *error_name, const char *message) {
+        bool answered;
+        AuditEvent e;
+        int r;
 
-/* The reply (or failure) to the poll in flight came at NOW: the next one is spaced from there. A clock that
- * says the answer came before the question lags (a stale loop time): count from the poll then. */
-static void replied(FlowMachine *m, uint64_t now) {
-        m->last_reply_at = now > m->last_poll_at ? now : m->last_poll_at;
-}
-
-static FlowAction failure(FlowMachine *m, uint64_t now, uint64_t *ret_when) {
-        replied(m, now);
-        if (++m->n_failures >= FLOW_MAX_FAILURES)
-                return finish(m, FLOW_STATE_FAILED);
-        /* RFC 8628 §3.5: back off exponentially on connection problems. */
-        m->backoff = m->backoff == 0 ? m->interval : min_u64(m->backoff * 2, FLOW_MAX_BACKOFF_USEC);
-        /* Keep retrying in the background even on demand: the user's Enter must find an answer. */
-        m->state = FLOW_STATE_WAITING;
-        m->next_poll_at = earliest_poll(m);
-        return schedule(m, now, ret_when);
-}
-
-FlowAction flow_machine_token_reply(FlowMachine *m, uint64_t now, TokenReplyKind kind, uint64_t *ret_when) {
-        if (flow_state_is_final(m->state))
-                return FLOW_ACTION_FINISHED;
-        if (m->state != FLOW_STATE_POLLING)
-                return FLOW_ACTION_NONE;        /* a reply nobody asked for changes nothing */
-
-        switch (kind) {
-        case TOKEN_REPLY_TOKENS:
-                replied(m, now);
-                m->state = FLOW_STATE_VALIDATING;
-                return FLOW_ACTION_NONE;
-        case TOKEN_REPLY_PENDING:
-                replied(m, now);
-                m->n_failures = 0;
-                m->backoff = 0;
-                return wait_again(m, now, ret_when);
-        case TOKEN_REPLY_SLOW_DOWN:
-                /* RFC 8628 §3.5: add 5 s to the interval for this and all later polls. */
-                replied(m, now);
-                m->n_failures = 0;
-                m->backoff = 0;
-                m->n_slow_down++;
-                m->interval += FLOW_SLOW_DOWN_USEC;
-                return wait_again(m, now, ret_when);
-        case TOKEN_REPLY_DENIED:
-                return finish(m, FLOW_STATE_DENIED);
-        case TOKEN_REPLY_EXPIRED:
-                return finish(m, FLOW_STATE_EXPIRED);
-        case TOKEN_REPLY_ERROR:
-                /* Auth0 answers expired_token once, then invalid_grant: past expiry, any error is expiry. */
-                return finish(m, now >= m->expires_at ? FLOW_STATE_EXPIRED : FLOW_STATE_FAILED);
-        case TOKEN_REPLY_SERVER_ERROR:
-        case TOKEN_REPLY_MALFORMED:
-        default:
-                return failure(m, now, ret_when);
-        }
-}
-
-FlowAction flow_machine_transport_error(FlowMachine *m, uint64_t now, uint64_t *ret_when) {
-        if (flow_state_is_final(m->state))
-                return FLOW_ACTION_FINISHED;
-        if (m->state != FLOW_STATE_POLLING)
-                return FLOW_ACTION_NONE;
-        return failure(m, now, ret_when);
-}
-
-FlowAction flow_machine_timer(FlowMachine *m, uint64_t now, uint64_t *ret_when) {
-        if (flow_state_is_final(m->state))
-                return FLOW_ACTION_FINISHED;
-        if (m->state != FLOW_STATE_WAITING) {
-                /* A request in flight still ends at the deadline. */
-                if (now >= m->expires_at && m->state != FLOW_STATE_VALIDATING)
-                        return finish(m, FLOW_STATE_EXPIRED);
-                return FLOW_ACTION_NONE;
-        }
-        return schedule(m, now, ret_when);
-}
-
-FlowAction flow_machine_poll_now(FlowMachine *m, uint64_t now, uint64_t *ret_when) {
-        if (flow_state_is_final(m->state))
-                return FLOW_ACTION_FINISHED;
-        if (m->state != FLOW_STATE_WAITING) {
-                /* In flight: poll again right after this reply's interval. */
-                m->poll_requested = true;
-                return FLOW_ACTION_NONE;
-        }
-        m->poll_requested = true;
-        if (m->next_poll_at > earliest_poll(m))
-                m->next_poll_at = earliest_poll(m);
-        return schedule(m, now, ret_when);
-}
-
-void flow_machine_finish(FlowMachine *m, FlowState final) {
-        if (flow_state_is_final(m->state) || !flow_state_is_final(final))
+        if (f->done)
                 return;
-        (void) finish(m, final);
+        f->done = true;
+
+        HOLD_REQUEST(f);
+        f->timer = sd_event_source_disable_unref(f->timer);
+        if (f->idp_wait)
+                f->idp_wait = io(f)->wait_free(f->idp_wait);
+        wipe_secrets(f);
+        if (!flow_state_is_final(f->machine.state))
+                flow_machine_finish(&f->machine, state);
+        f->error_name = error_name;
+        f->message = strdup(strempty(message));
+        if (f->ctx->n_active > 0)
+                f->ctx->n_active--;
+
+        e = !error_name ? AUDIT_APPROVED :
+            streq(error_name, DEVFLOW_ERROR_EXPIRED) ? AUDIT_EXPIRED :
+            streq(error_name, DEVFLOW_ERROR_CANCELLED) ? AUDIT_CANCELLED :
+            streq(error_name, DEVFLOW_ERROR_IDP_UNAVAILABLE) || streq(error_name, DEVFLOW_ERROR_IDP_ERROR) ?
+                        AUDIT_FAILED : AUDIT_REFUSED;
+        audit(f, e, message);
+        if (!error_name)
+                f->ctx->n_approved++;
+        else
+                f->ctx->n_refused++;
+
+        /* Who was told the outcome needs no verdict kept for a late Wait(). */
+        answered = f->start_msg || f->n_waits > 0 || state == FLOW_STATE_CANCELLED;
+
+        if (f->start_msg) {
+                /* Failed before a code was issued. */
+                r = reply_error(f, f->start_msg, error_name ?: DEVFLOW_ERROR_IDP_ERROR);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to answer StartLogin, ignoring: %m");
+                f->start_msg = sd_bus_message_unref(f->start_msg);
+        }
+        for (size_t i = 0; i < f->n_waits; i++) {
+                r = reply_wait(f, f->waits[i]);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to answer Wait(), ignoring: %m");
+                sd_bus_message_unref(f->waits[i]);
+        }
+        f->waits = mfree(f->waits);
+        f->n_waits = 0;
+        reply_polls(f);
+
+        /* Freed from the event loop, never here: callers may still hold f. */
+        r = sd_event_add_time_relative(f->ctx->event, &f->linger, CLOCK_MONOTONIC,
+                                       answered ? 0 : LINGER_USEC, 0, on_linger, f);
+        if (r < 0)
+                log_warning_errno(r, "Flow %s: cannot schedule its release, it stays until its caller leaves: %m",
+                                  f->id);
+}
+
+/* What the caller of a flow may read when the IdP said no (-EPROTO) or the daemon rejected the IdP's
+ * reply (-EBADMSG). The caller may be anyone who reached the PAM stage (ssh user@host), so a refusal
+ * carries a short reason and the IdP's error code only, never its error_description (it can name the
+ * client's secret, keys or policy): that goes to the log here and, as f->detail, to root's devflowctl. A
+ * reply the daemon itself found unusable is said to be the daemon's rejection, in its own fixed words. */
+static int idp_error(Flow *f, int r, const char *what, long status, const OAuthError *e, char **ret_message) {
+        char *msg;
+
+        if (r == -EBADMSG) {
+                log_warning("Flow %s: the %s reply (HTTP %ld) is unusable: %s", f->id, what, status,
+                            strna(e->error_description));
+                if (asprintf(&msg, "The login service rejected the identity provider's reply (%s).",
+                             strna(e->error_description)) < 0)
+                        return -ENOMEM;
+        } else {
+                log_warning("Flow %s: %s refused (HTTP %ld): %s%s%s", f->id, what, status,
+                            strna(e->error), e->error_description ? ": " : "", strempty(e->error_description));
+                if (asprintf(&msg, "The identity provider refused the login (%s).", strna(e->error)) < 0)
+                        return -ENOMEM;
+                free(f->detail);
+                f->detail = e->error_description ? strdup(e->error_description) : NULL;
+        }
+        *ret_message = msg;
+        return 0;
+}
+
+static void fail_transport(Flow *f, const HttpReply *reply, const char *what) {
+        log_warning("Flow %s: %s failed: %s", f->id, what, reply->error_text);
+}
+
+static void send_token_request(Flow *f);
+static void validate(Flow *f);
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+static void arm_timer(Flow *f, uint64_t when) {
+        int r;
+
+        if (f->timer) {
+                r = sd_event_source_set_time(f->timer, when);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(f->timer, SD_EVENT_ONESHOT);
+        } else {
+                /* 1 ms, not sd-event's default 250 ms of coalescing: polls go out on time (the
+                 * Enter of prompt=enter waits for this timer's poll). */
+                r = sd_event_add_time(f->ctx->event, &f->timer, CLOCK_MONOTONIC, when,
+                                      /* accuracy= */ USEC_PER_MSEC, on_timer, f);
+                if (r >= 0)
+                        (void) sd_event_source_set_description(f->timer, "flow-timer");
+        }
+        if (r < 0) {
+                log_error_errno(r, "Flow %s: failed to arm its timer: %m", f->id);
+                finish(f, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE, "Internal error in the login service.");
+        }
+}
+
+static void apply(Flow *f, FlowAction action, uint64_t when) {
+        switch (action) {
+        case FLOW_ACTION_NONE:
+                return;
+        case FLOW_ACTION_POLL:
+                send_token_request(f);
+                /* A poll in flight must not outlive the code: the timer ends the flow at expiry even if the
+                 * IdP never answers (flow_machine_timer() finishes a request in flight at expires_at). */
+                if (!f->done && f->req)
+                        arm_timer(f, f->machine.expires_at);
+                return;
+        case FLOW_ACTION_ARM_TIMER:
+                arm_timer(f, when);
+                return;
+        case FLOW_ACTION_FINISHED:
+                switch (f->machine.state) {
+                case FLOW_STATE_DENIED:
+                        finish(f, f->machine.state, DEVFLOW_ERROR_DENIED, "The login was denied at the identity provider.");
+                        break;
+                case FLOW_STATE_EXPIRED:
+                        finish(f, f->machine.state, DEVFLOW_ERROR_EXPIRED, "The code expired before it was approved.");
+                        break;
+                case FLOW_STATE_CANCELLED:
+                        finish(f, f->machine.state, DEVFLOW_ERROR_CANCELLED, "The login was cancelled.");
+                        break;
+                default:
+                        finish(f, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE,
+                               "The identity provider could not be reached.");
+                }
+                return;
+        }
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Flow *f = userdata;
+        uint64_t when = 0;
+        FlowAction a;
+
+        a = flow_machine_timer(&f->machine, mono_now(), &when);
+        apply(f, a, when);
+        return 0;
+}
+
+/* RFC 7523 client assertion for private_key_jwt, or NULL for the other methods. */
+static int client_assertion(Flow *f, const char *audience, char **ret) {
+        FlowContext *c = f->ctx;
+
+        *ret = NULL;
+        if (c->config->client_auth != CLIENT_AUTH_PRIVATE_KEY_JWT)
+                return 0;
+        return jws_client_assertion(c->client_key, c->config->client_id, audience, realtime_now(), ret);
+}
+
+static void on_token_reply(HttpRequest *req, const HttpReply *reply, void *userdata) {
+        Flow *f = userdata;
+        _cleanup_(token_reply_done) TokenReply t = {};
+        uint64_t when = 0;
+        FlowAction a;
+        int r;
+
+        HOLD_REQUEST(f);
+        io(f)->note_reply(f->ctx->idp, reply->error >= 0);
+
+        if (reply->error < 0) {
+                fail_transport(f, reply, "token request");
+                apply(f, flow_machine_transport_error(&f->machine, mono_now(), &when), when);
+                if (!f->done && f->machine.state != FLOW_STATE_POLLING)
+                        reply_polls(f);
+                return;
+        }
+
+        r = oauth_parse_token_reply(reply->status, reply->body, reply->size, &t);
+        if (r < 0 && t.kind != TOKEN_REPLY_MALFORMED)
+                t.kind = TOKEN_REPLY_MALFORMED;
+        log_debug("Flow %s: token endpoint answered %ld: %s%s%s", f->id, reply->status,
+                  token_reply_kind_to_string(t.kind), t.error.error ? " " : "", strempty(t.error.error));
+
+        a = flow_machine_token_reply(&f->machine, mono_now(), t.kind, &when);
+        if (t.kind == TOKEN_REPLY_ERROR && f->machine.state == FLOW_STATE_FAILED) {
+                /* A final error from the IdP (past expiry the machine says EXPIRED instead). */
+                _cleanup_free_ char *msg = NULL;
+                (void) idp_error(f, -EPROTO, "token request", reply->status, &t.error, &msg);
+                finish(f, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_ERROR, msg ?: "The identity provider refused the login.");
+                return;
+        }
+        if (t.kind == TOKEN_REPLY_TOKENS && f->machine.state == FLOW_STATE_VALIDATING) {
+                if (!t.id_token) {
+                        /* OIDC: without an ID token there is no identity to verify (scope needs openid). */
+                        finish(f, FLOW_STATE_FAILED, DEVFLOW_ERROR_TOKEN_INVALID,
+                               "The identity provider sent no ID token.");
+                        return;
+                }
+                f->id_token = TAKE_PTR(t.id_token);
+                f->access_token = TAKE_PTR(t.access_token);
+                validate(f);
+                return;
+        }
+        apply(f, a, when);
+        if (!f->done && f->machine.state != FLOW_STATE_POLLING)
+                reply_polls(f);
+}
+
+/* POST the device authorization request (device_code NULL) or a token request, with the client's
+ * authentication, to URL. */
+static int post_to_idp(Flow *f, const char *url, const char *device_code, HttpCallback callback) {
+        FlowContext *c = f->ctx;
+        _cleanup_(oauth_request_done) OAuthRequest req = {};
+        _cleanup_erase_ char *assertion = NULL;
+        int r;
+
+        r = client_assertion(f, url, &assertion);
+        if (r < 0)
+                return r;
+        r = device_code ? oauth_build_token_request(c->config, device_code, assertion, &req) :
+                          oauth_build_device_auth_request(c->config, assertion, &req);
+        if (r < 0)
+                return r;
+        return io(f)->http_request(c->http, url, req.body, req.authorization, callback, f, &f->req);
+}
+
+static void send_token_request(Flow *f) {
+        int r;
+
+        r = post_to_idp(f, io(f)->token_endpoint(f->ctx->idp), f->device_code, on_token_reply);
+        if (r < 0) {
+                uint64_t when = 0;
+                log_warning_errno(r, "Flow %s: failed to send the token request: %m", f->id);
+                apply(f, flow_machine_transport_error(&f->machine, mono_now(), &when), when);
+        }
+}
+
+static void decide(Flow *f) {
+        FlowContext *c = f->ctx;
+        _cleanup_(verdict_done) Verdict v = {};
+        int r;
+
+        r = claims_decide(c->config, c->usermap, f->claims, f->user, realtime_now(), user_lookup_nss,
+                          NULL, &v);
+        if (r < 0) {
+                log_error_errno(r, "Flow %s: mapping failed: %m", f->id);
+                finish(f, FLOW_STATE_FAILED, DEVFLOW_ERROR_DENIED, "The login could not be checked.");
+                return;
+        }
+        log_info("Flow %s: %s", f->id, strempty(v.log_message));
+        /* An administrator's test-login (root, context "explain") is told which claims decided. */
+        if (v.allowed) {
+                f->local_user = TAKE_PTR(v.local_user);
+                finish(f, FLOW_STATE_APPROVED, NULL, f->explain && v.explanation ? v.explanation : "Approved.");
+                return;
+        }
+        finish(f, FLOW_STATE_DENIED,
+               v.error == -ENOENT ? DEVFLOW_ERROR_UNKNOWN_USER :
+               v.error == -EXDEV ? DEVFLOW_ERROR_WRONG_USER : DEVFLOW_ERROR_DENIED,
+               f->explain && v.log_message ? v.log_message : v.user_message ?: "The login was refused.");
+}
+
+static void on_userinfo(HttpRequest *req, const HttpReply *reply, void *userdata) {
+        Flow *f = userdata;
+        _cleanup_json_ json_object *info = NULL;
+        _cleanup_free_ char *reason = NULL;
+        int r;
+
+        HOLD_REQUEST(f);
+        io(f)->note_reply(f->ctx->idp, reply->error >= 0);
+        f->access_token = erase_and_free(f->access_token);
+
+        if (reply->error < 0) {
+                fail_transport(f, reply, "userinfo request");
+                finish(f, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE, "The identity provider could not be reached.");
+                return;
+        }
+        if (reply->status != 200 ||
+            json_parse_strict(reply->body, reply->size, &info) < 0 ||
+            !json_object_is_type(info, json_type_object)) {
+                log_warning("Flow %s: userinfo answered %ld with no usable claims.", f->id, reply->status);
+                finish(f, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_ERROR, "The identity provider's user information was unusable.");
+                return;
+        }
+        r = claims_merge_userinfo(f->claims, info, &reason);
+        if (r < 0) {
+                log_warning("Flow %s: userinfo refused: %s", f->id, strna(reason));
+                finish(f, FLOW_STATE_DENIED, DEVFLOW_ERROR_TOKEN_INVALID, "The identity provider's answers disagree.");
+                return;
+        }
+        decide(f);
+}
+
+static void on_jwks_ready(int error, const char *message, void *userdata);
+
+static void validate(Flow *f) {
+        FlowContext *c = f->ctx;
+        _cleanup_free_ char *reason = NULL;
+        json_object *claims = NULL;
+        const char *userinfo;
+        int r;
+
+        if (!io(f)->jwks(c->idp)) {
+                r = io(f)->want_jwks(c->idp, false, on_jwks_ready, f, &f->idp_wait);
+                if (r == 0)
+                        return;
+                if (r < 0 || !io(f)->jwks(c->idp)) {
+                        finish(f, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE,
+                               "The identity provider's keys are not available.");
+                        return;
+                }
+        }
+
+        IdTokenCheck check = {
+                .issuer = io(f)->issuer(c->idp),
+                .client_id = c->config->client_id,
+                .allowed_algs = c->config->id_token_algs,
+                .now_usec = realtime_now(),
+                .clock_skew_usec = c->config->clock_skew_usec,
+                .max_iat_age_usec = c->config->id_token_max_age_usec,
+        };
+        r = idtoken_validate(f->id_token, io(f)->jwks(c->idp), &check, &claims, &reason);
+        if (r == -ENOKEY && !f->jwks_refreshed) {
+                /* Perhaps the IdP rotated its keys: refetch once (rate-limited in idp.c). */
+                f->jwks_refreshed = true;
+                log_debug("Flow %s: no key for the ID token's kid, refreshing the JWKS.", f->id);
+                r = io(f)->want_jwks(c->idp, true, on_jwks_ready, f, &f->idp_wait);
+                if (r == 0)
+                        return;
+                if (r > 0) {
+                        validate(f);
+                        return;
+                }
+        }
+        if (r < 0) {
+                log_warning("Flow %s: ID token refused: %s", f->id, strna(reason));
+                finish(f, FLOW_STATE_FAILED, DEVFLOW_ERROR_TOKEN_INVALID,
+                       "The identity provider's answer could not be verified.");
+                return;
+        }
+        f->id_token = erase_and_free(f->id_token);
+        f->claims = claims;
+        f->sub = strdup_sanitized(json_get_string(claims, "sub"));
+
+        userinfo = io(f)->userinfo_endpoint(c->idp);
+        if (userinfo && f->access_token && claims_need_userinfo(c->config, claims)) {
+                _cleanup_erase_ char *bearer = NULL;
+
+                if (oauth_bearer_header(f->access_token, &bearer) < 0 ||
+                    io(f)->http_request(c->http, userinfo, NULL, bearer, on_userinfo, f, &f->req) < 0) {
+                        finish(f, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE,
+                               "The identity provider could not be reached.");
+                }
+                return;
+        }
+        f->access_token = erase_and_free(f->access_token);
+        decide(f);
+}
+
+static void on_jwks_ready(int error, const char *message, void *userdata) {
+        Flow *f = userdata;
+
+        f->idp_wait = NULL; /* freed by idp.c after this call */
+        if (error < 0 && !io(f)->jwks(f->ctx->idp)) {
+                /* idp.c logged the failure once; every flow that waited for it only notes it. */
+                log_debug("Flow %s: %s", f->id, strna(message));
+                finish(f, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE,
+                       "The identity provider's keys are not available.");
+                return;
+        }
+        validate(f);
+}
+
+static void on_device_auth(HttpRequest *req, const HttpReply *reply, void *userdata) {
+        Flow *f = userdata;
+        _cleanup_(device_auth_done) DeviceAuth d = {};
+        _cleanup_(oauth_error_done) OAuthError err = {};
+        uint64_t when = 0, now = mono_now();
+        int r;
+
+        HOLD_REQUEST(f);
+        io(f)->note_reply(f->ctx->idp, reply->error >= 0);
+
+        if (reply->error < 0) {
+                fail_transport(f, reply, "device authorization request");
+                finish(f, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE, "The identity provider could not be reached.");
+                return;
+        }
+        r = oauth_parse_device_auth(reply->status, reply->body, reply->size, f->ctx->config->allow_http_loopback,
+                                    &d, &err);
+        if (r < 0) {
+                _cleanup_free_ char *msg = NULL;
+
+                if (r == -ENOMEM || idp_error(f, r, "device authorization", reply->status, &err, &msg) < 0) {
+                        (void) log_oom();
+                        finish(f, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_ERROR, "Out of memory.");
+                        return;
+                }
+                if (reply->status >= 500) {
+                        /* The IdP is down or overloaded: a stack may fall back (PAM_AUTHINFO_UNAVAIL). */
+                        finish(f, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE,
+                               "The identity provider is unavailable; try again later.");
+                        return;
+                }
+                finish(f, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_ERROR, msg);
+                return;
+        }
+
+        f->device_code = TAKE_PTR(d.device_code);
+        f->user_code = TAKE_PTR(d.user_code);
+        f->verification_uri = TAKE_PTR(d.verification_uri);
+        f->verification_uri_complete = TAKE_PTR(d.verification_uri_complete);
+
+        r = flow_machine_device_auth(&f->machine, now, d.expires_in_usec, d.interval_usec);
+        if (r < 0) {
+                finish(f, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_ERROR,
+                       "The login service rejected the identity provider's reply (expires_in or interval).");
+                return;
+        }
+        f->expires_realtime = mono_to_realtime(f->machine.expires_at);
+
+        r = sd_bus_reply_method_return(f->start_msg, "ossstt", f->path, f->user_code, f->verification_uri,
+                                       strempty(f->verification_uri_complete), f->expires_realtime,
+                                       f->machine.interval);
+        f->start_msg = sd_bus_message_unref(f->start_msg);
+        if (r < 0) {
+                log_debug_errno(r, "Flow %s: failed to answer StartLogin: %m", f->id);
+                finish(f, FLOW_STATE_CANCELLED, DEVFLOW_ERROR_CANCELLED, "The caller went away.");
+                return;
+        }
+        audit(f, AUDIT_CODE_ISSUED, NULL);
+        apply(f, flow_machine_timer(&f->machine, now, &when), when);
+}
+
+static void send_device_auth(Flow *f) {
+        int r;
+
+        r = post_to_idp(f, io(f)->device_authorization_endpoint(f->ctx->idp), /* device_code= */ NULL,
+                        on_device_auth);
+        if (r < 0) {
+                log_error_errno(r, "Flow %s: failed to send the device authorization request: %m", f->id);
+                finish(f, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE, "The identity provider could not be reached.");
+        }
+}
+
+static void on_endpoints_ready(int error, const char *message, void *userdata) {
+        Flow *f = userdata;
+
+        f->idp_wait = NULL;
+        if (error < 0) {
+                /* idp.c logged the failure once; every flow that waited for it only notes it. */
+                log_debug("Flow %s: %s", f->id, strna(message));
+                finish(f, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE, "The identity provider could not be reached.");
+                return;
+        }
+        send_device_auth(f);
+}
+
+int flow_start(Flow *f) {
+        int r;
+
+        r = io(f)->want_endpoints(f->ctx->idp, on_endpoints_ready, f, &f->idp_wait);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                send_device_auth(f);
+        return 0;
+}
+
+int flow_add_wait(Flow *f, sd_bus_message *msg) {
+        sd_bus_message **w;
+
+        if (f->done)
+                return reply_wait(f, msg);
+        if (f->n_waits >= MAX_WAITERS_PER_FLOW)
+                return sd_bus_reply_method_errorf(msg, DEVFLOW_ERROR_TOO_MANY_FLOWS, "Too many waiters on this flow.");
+        w = reallocarray(f->waits, f->n_waits + 1, sizeof *w);
+        if (!w)
+                return -ENOMEM;
+        f->waits = w;
+        f->waits[f->n_waits++] = sd_bus_message_ref(msg);
+        return 1;
+}
+
+int flow_poll_now(Flow *f, sd_bus_message *msg) {
+        uint64_t when = 0;
+        sd_bus_message **p;
+        FlowAction a;
+
+        if (f->done)
+                return sd_bus_reply_method_return(msg, "t", (uint64_t) 0);
+
+        /* The reply waits for the outcome of the poll this asks for. */
+        if (f->n_polls >= MAX_WAITERS_PER_FLOW)
+                return sd_bus_reply_method_errorf(msg, DEVFLOW_ERROR_TOO_MANY_FLOWS, "Too many waiters on this flow.");
+        p = reallocarray(f->polls, f->n_polls + 1, sizeof *p);
+        if (!p)
+                return -ENOMEM;
+        f->polls = p;
+        f->polls[f->n_polls++] = sd_bus_message_ref(msg);
+
+        a = flow_machine_poll_now(&f->machine, mono_now(), &when);
+        apply(f, a, when);
+        return 1;
+}
+
+void flow_cancel(Flow *f, const char *why) {
+        finish(f, FLOW_STATE_CANCELLED, DEVFLOW_ERROR_CANCELLED, why ?: "The login was cancelled.");
+}
+
+static int on_track_gone(sd_bus_track *t, void *userdata) {
+        Flow *f = userdata;
+
+        log_debug("Flow %s: its caller went away, cancelling.", f->id);
+        flow_cancel(f, "The caller went away.");
+        flow_free(f);
+        return 0;
+}
+
+int flow_new(FlowContext *c, const char *user, const char *rhost, const char *service, const char *tty,
+              bool on_demand, sd_bus_message *start_msg, Flow **ret) {
+        uint8_t rnd[16];
+        Flow *f;
+        int r;
+
+        if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
+                return -EIO;
+
+        f = calloc(1, sizeof *f);
+        if (!f)
+                return -ENOMEM;
+        f->ctx = c;
+        for (size_t i = 0; i < sizeof rnd; i++)
+                snprintf(f->id + 2 * i, 3, "%02x", rnd[i]);
+
+        if (!(f->user = strdup(user)) || !(f->rhost = strdup(strempty(rhost))) ||
+            !(f->service = strdup(strempty(service))) || !(f->tty = strdup(strempty(tty))) ||
+            !(f->owner = strdup(sd_bus_message_get_sender(start_msg) ?: ""))) {
+                flow_free(f);
+                return -ENOMEM;
+        }
+        r = sd_bus_path_encode(DEVFLOW_FLOW_PATH_PREFIX, f->id, &f->path);
+        if (r >= 0)
+                r = sd_bus_track_new(c->bus, &f->track, on_track_gone, f);
+        if (r >= 0)
+                r = sd_bus_track_add_sender(f->track, start_msg);
+        if (r < 0) {
+                flow_free(f);
+                return r;
+        }
+        f->start_msg = sd_bus_message_ref(start_msg);
+        flow_machine_init(&f->machine, mono_now(), mono_now() + c->config->max_login_time_usec, on_demand);
+
+        f->next = c->flows;
+        if (c->flows)
+                c->flows->prev = f;
+        c->flows = f;
+        c->n_active++;
+        c->n_started++;
+        *ret = f;
+        return 0;
+}
+
+Flow *flow_free(Flow *f) {
+        FlowContext *c;
+
+        if (!f)
+                return NULL;
+        c = f->ctx;
+        if (!f->done && c->n_active > 0)
+                c->n_active--;
+        if (f->prev)
+                f->prev->next = f->next;
+        else if (c->flows == f)
+                c->flows = f->next;
+        if (f->next)
+                f->next->prev = f->prev;
+
+        if (f->req)
+                io(f)->http_request_free(f->req);
+        sd_event_source_disable_unref(f->timer);
+        sd_event_source_disable_unref(f->linger);
+        if (f->idp_wait)
+                io(f)->wait_free(f->idp_wait);
+        sd_bus_track_unref(f->track);
+        sd_bus_message_unref(f->start_msg);
+        for (size_t i = 0; i < f->n_waits; i++)
+                sd_bus_message_unref(f->waits[i]);
+        free(f->waits);
+        for (size_t i = 0; i < f->n_polls; i++)
+                sd_bus_message_unref(f->polls[i]);
+        free(f->polls);
+        wipe_secrets(f);
+        json_object_put(f->claims);
+        free(f->path);
+        free(f->user);
+        free(f->rhost);
+        free(f->service);
+        free(f->tty);
+        free(f->owner);
+        free(f->source);
+        free(f->user_code);
+        free(f->verification_uri);
+        free(f->verification_uri_complete);
+        free(f->message);
+        free(f->detail);
+        free(f->local_user);
+        free(f->sub);
+        free(f);
+        return NULL;
 }

@@ -1,96 +1,110 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <errno.h>
 #include <stdbool.h>
-#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
 
-#include "macro.h"
+#include <openssl/evp.h>
+#include <systemd/sd-event.h>
 
-/* The RFC 8628 §3.4–3.5 polling state machine of one flow. Pure: the inputs are replies and the clock
- * (CLOCK_MONOTONIC µs), the output is what to do next. No I/O, no allocation.
- * The clock must be read fresh at each call (clock_gettime(), not sd-event's cached loop time): an IdP
- * counts the interval between the arrivals of two polls, and a busy loop's cached time lags behind the
- * moment a reply was really read, which would put the next poll early. The machine also never counts
- * from a time before the poll it sent. */
+#include "config.h"
+#include "flow-machine.h"
+#include "http.h"
+#include "idp.h"
+#include "usermap.h"
 
-/* What a token endpoint answer means to the state machine (oauth_parse_token_reply() makes it from the
- * reply; RFC 8628 §3.5). */
-typedef enum TokenReplyKind {
-        TOKEN_REPLY_TOKENS,
-        TOKEN_REPLY_PENDING,            /* authorization_pending */
-        TOKEN_REPLY_SLOW_DOWN,
-        TOKEN_REPLY_DENIED,             /* access_denied */
-        TOKEN_REPLY_EXPIRED,            /* expired_token */
-        TOKEN_REPLY_ERROR,              /* any other error: final */
-        TOKEN_REPLY_SERVER_ERROR,       /* 5xx, server_error, temporarily_unavailable: retry with backoff */
-        TOKEN_REPLY_MALFORMED,
-        _TOKEN_REPLY_KIND_MAX,
-        _TOKEN_REPLY_KIND_INVALID = -EINVAL,
-} TokenReplyKind;
+typedef struct Flow Flow;
+typedef struct FlowIo FlowIo;
 
-const char *token_reply_kind_to_string(TokenReplyKind k);
+/* Everything flow.c asks of the outside world but the bus: HTTP (http.c) and what is known about the IdP
+ * (idp.c). FlowContext.io NULL means the real ones (flow_io_default); tests/unit/test-flow.c puts canned
+ * replies behind it, so the orchestrator, where every safety rule meets, is tested without curl or an IdP.
+ * The functions have the meaning and contract of the http_* and idp_* functions they are named after. */
+struct FlowIo {
+        int (*http_request)(Http *h, const char *url, const char *post_body, const char *authorization,
+                            HttpCallback callback, void *userdata, HttpRequest **ret);
+        HttpRequest *(*http_request_free)(HttpRequest *r);
+        int (*want_endpoints)(Idp *idp, IdpCallback cb, void *userdata, IdpWait **ret_wait);
+        int (*want_jwks)(Idp *idp, bool refresh, IdpCallback cb, void *userdata, IdpWait **ret_wait);
+        IdpWait *(*wait_free)(IdpWait *w);
+        const char *(*issuer)(const Idp *idp);
+        const char *(*device_authorization_endpoint)(const Idp *idp);
+        const char *(*token_endpoint)(const Idp *idp);
+        const char *(*userinfo_endpoint)(const Idp *idp);
+        const Jwks *(*jwks)(const Idp *idp);
+        void (*note_reply)(Idp *idp, bool answered);
+};
 
-typedef enum FlowState {
-        FLOW_STATE_AUTHORIZING,         /* device authorization request in flight */
-        FLOW_STATE_WAITING,             /* code shown; a timer runs until the next poll or expiry */
-        FLOW_STATE_POLLING,             /* token request in flight */
-        FLOW_STATE_VALIDATING,          /* tokens received; the caller validates them */
-        FLOW_STATE_APPROVED,
-        FLOW_STATE_DENIED,
-        FLOW_STATE_EXPIRED,             /* code expired, or the login's deadline passed */
-        FLOW_STATE_FAILED,
-        FLOW_STATE_CANCELLED,
-        _FLOW_STATE_MAX,
-        _FLOW_STATE_INVALID = -EINVAL,
-} FlowState;
+extern const FlowIo flow_io_default;
 
-typedef enum FlowAction {
-        FLOW_ACTION_NONE,               /* wait for the request in flight */
-        FLOW_ACTION_POLL,               /* send the token request now (state is POLLING) */
-        FLOW_ACTION_ARM_TIMER,          /* call flow_machine_timer() at *ret_when */
-        FLOW_ACTION_FINISHED,           /* the state is final */
-} FlowAction;
+/* What every flow shares, and the set of flows: the daemon's (manager.c embeds it), or a test's. A flow
+ * links itself in when it is made and out when it is freed, and keeps the counts. */
+typedef struct FlowContext {
+        const Config *config;
+        sd_event *event;
+        sd_bus *bus;
+        Http *http;
+        Idp *idp;
+        UserMap *usermap;
+        EVP_PKEY *client_key;           /* private_key_jwt */
+        const FlowIo *io;               /* NULL: http.c and idp.c */
 
-#define FLOW_DEFAULT_INTERVAL_USEC (5 * USEC_PER_SEC)      /* RFC 8628 §3.2 */
-#define FLOW_MIN_INTERVAL_USEC (1 * USEC_PER_SEC)
-#define FLOW_MAX_INTERVAL_USEC (60 * USEC_PER_SEC)         /* an IdP's own interval is capped here */
-#define FLOW_SLOW_DOWN_USEC (5 * USEC_PER_SEC)             /* RFC 8628 §3.5 */
-#define FLOW_MAX_BACKOFF_USEC (60 * USEC_PER_SEC)
-#define FLOW_MIN_EXPIRES_USEC (1 * USEC_PER_SEC)
-#define FLOW_MAX_EXPIRES_USEC (1800 * USEC_PER_SEC)
-#define FLOW_MAX_FAILURES 10
+        Flow *flows;                    /* every flow, active and finished-but-not-yet-freed */
+        unsigned n_active;
+        uint64_t n_started, n_approved, n_refused;
+} FlowContext;
 
-typedef struct FlowMachine {
-        FlowState state;
-        bool on_demand;                 /* poll only when asked (prompt=enter), never in the background */
-        uint64_t started;
-        uint64_t deadline;              /* the login's own time limit */
-        uint64_t expires_at;            /* of the device code */
-        uint64_t interval;              /* grows by 5 s with each slow_down */
-        uint64_t last_poll_at;          /* when the last token request was sent */
-        uint64_t last_reply_at;         /* polls are spaced from the previous reply (never before its poll) */
-        uint64_t next_poll_at;          /* UINT64_MAX: none scheduled */
-        uint64_t backoff;               /* after transport errors and 5xx; 0 when none */
-        unsigned n_polls, n_slow_down, n_failures;
-        bool poll_requested;            /* "poll now" arrived while a request was in flight */
-} FlowMachine;
+/* One flow (the bus's Flow object): a device flow (flow-machine.c's state machine) driven by HTTP and
+ * timers, answering the bus. The device_code and tokens live only here and are wiped when it is freed. */
 
-const char *flow_state_to_string(FlowState s);
-bool flow_state_is_final(FlowState s);
+struct Flow {
+        FlowContext *ctx;
+        Flow *prev, *next;
 
-void flow_machine_init(FlowMachine *m, uint64_t now, uint64_t deadline, bool on_demand);
+        char id[33];                    /* 128 random bits, hex: flow object paths are not guessable */
+        char *path;
+        char *user, *rhost, *service, *tty;
+        char *owner;                    /* unique bus name of the caller that started it */
+        uid_t owner_uid;                /* its uid and pid, from the bus (audit events carry them) */
+        pid_t owner_pid;
+        char *source;                   /* what the limits count it as (manager.c) */
+        bool explain;                   /* root asked (context "explain"): the verdict names the claims */
+        sd_bus_track *track;
 
-/* The device authorization reply arrived: expires_in and interval (0 = absent: 5 s) are clamped to sane
- * bounds. -EINVAL when expires_in is 0 or the state is not AUTHORIZING. */
-int flow_machine_device_auth(FlowMachine *m, uint64_t now, uint64_t expires_in, uint64_t interval);
+        sd_bus_message *start_msg;      /* StartLogin, answered once the IdP gave a code */
+        sd_bus_message **waits;         /* Wait() calls, answered when the flow ends */
+        size_t n_waits;
+        sd_bus_message **polls;         /* Poll() calls, answered when the poll they asked for is answered */
+        size_t n_polls;
 
-FlowAction flow_machine_token_reply(FlowMachine *m, uint64_t now, TokenReplyKind kind, uint64_t *ret_when);
-FlowAction flow_machine_transport_error(FlowMachine *m, uint64_t now, uint64_t *ret_when);
-FlowAction flow_machine_timer(FlowMachine *m, uint64_t now, uint64_t *ret_when);
+        FlowMachine machine;
+        char *device_code;              /* secret */
+        char *user_code, *verification_uri, *verification_uri_complete;
+        uint64_t expires_realtime;      /* µs, CLOCK_REALTIME */
 
-/* The user says they approved: poll as soon as the interval allows, never sooner. */
-FlowAction flow_machine_poll_now(FlowMachine *m, uint64_t now, uint64_t *ret_when);
+        HttpRequest *req;
+        sd_event_source *timer;
+        IdpWait *idp_wait;
+        char *access_token, *id_token;  /* secrets, kept only while validating */
+        json_object *claims;
+        bool jwks_refreshed;
 
-/* Validation done, or cancelled: move to a final state. */
-void flow_machine_finish(FlowMachine *m, FlowState final);
+        /* The outcome once done: error_name NULL when allowed. */
+        bool done;
+        const char *error_name;
+        char *message;                  /* fit for whoever called */
+        char *detail;                   /* the IdP's error_description (sanitized): root's devflowctl only */
+        char *local_user;
+        char *sub;
+        sd_event_source *linger;
+};
+
+int flow_new(FlowContext *c, const char *user, const char *rhost, const char *service, const char *tty,
+              bool on_demand, sd_bus_message *start_msg, Flow **ret);
+Flow *flow_free(Flow *l);
+int flow_start(Flow *l);
+bool flow_is_final(const Flow *l);
+int flow_add_wait(Flow *l, sd_bus_message *msg);
+int flow_poll_now(Flow *l, sd_bus_message *msg);
+void flow_cancel(Flow *l, const char *why);

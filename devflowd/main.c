@@ -9,6 +9,7 @@
 #include "devflow-bus.h"
 #include "log.h"
 #include "macro.h"
+#include "manager.h"
 
 static const char *arg_config = CONFIG_DEFAULT_PATH;
 static int arg_check_config = 0;
@@ -64,7 +65,6 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
-int manager_run(Config *config);
 
 int main(int argc, char *argv[]) {
         _cleanup_(config_errors_done) ConfigErrors errors = {};

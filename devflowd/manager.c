@@ -10,18 +10,21 @@
 #include "devflow-bus.h"
 #include "jws.h"
 #include "log.h"
-#include "login.h"
+#include "flow.h"
 #include "macro.h"
 #include "manager.h"
 #include "netaddr.h"
 #include "audit.h"
 #include "secure-file.h"
 #include "text-safety.h"
+#include "time-util.h"
 #include "user-util.h"
 #include "utf8.h"
 
 #define CONTEXT_VALUE_MAX 256
 #define RATE_WINDOW_USEC (60 * USEC_PER_SEC)
+
+typedef struct RhostRate RhostRate;
 
 /* New flows per rhost in the current one-minute window (flood and phishing control). */
 struct RhostRate {
@@ -31,16 +34,22 @@ struct RhostRate {
         RhostRate *next;
 };
 
-static uint64_t mono_now(Manager *m) {
-        uint64_t t = 0;
-        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &t);
-        return t;
-}
+/* The daemon's context: one per process, owned by manager_run(). */
+typedef struct Manager {
+        Config *config;
+        FlowContext flows;              /* the flows and what they share (flow.h) */
+        RhostRate *rates;
 
-Login *manager_find_login(Manager *m, const char *id) {
-        for (Login *l = m->logins; l; l = l->next)
-                if (streq(l->id, id))
-                        return l;
+        uint64_t n_forged_signals;      /* bus-driver signals from anyone but the bus driver, dropped */
+        bool bus_lost;
+        uint64_t started_at;
+        bool shutting_down;
+} Manager;
+
+static Flow *find_flow_by_id(Manager *m, const char *id) {
+        for (Flow *f = m->flows.flows; f; f = f->next)
+                if (streq(f->id, id))
+                        return f;
         return NULL;
 }
 
@@ -58,7 +67,7 @@ static void rates_gc(Manager *m, uint64_t now) {
 
 /* Counts one new flow from rhost; false when the per-minute limit is reached. */
 static int rate_admit(Manager *m, const char *rhost, bool *ret_ok) {
-        uint64_t now = mono_now(m);
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
         RhostRate *r;
 
         rates_gc(m, now);
@@ -233,7 +242,7 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
         unsigned per_user = 0, per_source = 0, per_user_source = 0;
         AuditCaller caller;
         bool ok;
-        Login *l;
+        Flow *f;
         int r;
 
         /* Read → validate → authorise → act → reply. */
@@ -282,7 +291,7 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
         /* No eviction: a new flow never ends an older one, or whoever fills a user's quota could cancel
          * the user's own pending login. Instead each source gets only a share of a user's quota, so keeping
          * a user out takes max_flows_per_user / max_flows_per_user_per_rhost sources. */
-        for (Login *i = m->logins; i; i = i->next) {
+        for (Flow *i = m->flows.flows; i; i = i->next) {
                 bool same_source;
 
                 if (i->done)
@@ -296,7 +305,7 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
                 if (same_source)
                         per_source++;
         }
-        if (m->n_active >= m->config->max_flows || per_user >= m->config->max_flows_per_user ||
+        if (m->flows.n_active >= m->config->max_flows || per_user >= m->config->max_flows_per_user ||
             per_source >= m->config->max_flows_per_rhost ||
             per_user_source >= m->config->max_flows_per_user_per_rhost) {
                 audit_start_refused(user, rhost, service, &caller, "too many pending logins");
@@ -312,19 +321,19 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
                                          "Too many new logins from this address; try again later.");
         }
 
-        r = login_new(m, user, rhost, service, tty, streq_ptr(poll, "on-demand"), msg, &l);
+        r = flow_new(&m->flows, user, rhost, service, tty, streq_ptr(poll, "on-demand"), msg, &f);
         if (r < 0)
                 return r;
-        l->owner_uid = caller.uid;
-        l->owner_pid = caller.pid;
-        l->source = TAKE_PTR(source);
+        f->owner_uid = caller.uid;
+        f->owner_pid = caller.pid;
+        f->source = TAKE_PTR(source);
         /* Which claims decided is for root only: other callers (and every PAM conversation) get the short
          * message fit for users. */
-        l->explain = caller.uid == 0 && streq_ptr(explain, "yes");
-        log_info("Flow %s: login for '%s' from '%s' (service '%s') started.", l->id, l->user, l->rhost, l->service);
-        r = login_start(l);
+        f->explain = caller.uid == 0 && streq_ptr(explain, "yes");
+        log_info("Flow %s: login for '%s' from '%s' (service '%s') started.", f->id, f->user, f->rhost, f->service);
+        r = flow_start(f);
         if (r < 0) {
-                login_free(l);
+                flow_free(f);
                 return r;
         }
         return 1; /* answered later, once the IdP gave a code */
@@ -341,7 +350,7 @@ static int check_root(sd_bus_message *msg, sd_bus_error *error) {
 static int method_list_flows(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
-        uint64_t now = mono_now(m);
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
         int r;
 
         r = check_root(msg, error);
@@ -353,11 +362,11 @@ static int method_list_flows(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = sd_bus_message_open_container(reply, 'a', DEVFLOW_FLOW_ROW);
         if (r < 0)
                 return r;
-        for (Login *l = m->logins; l; l = l->next) {
-                r = sd_bus_message_append(reply, DEVFLOW_FLOW_ROW, l->id, l->user, l->rhost, l->service,
-                                          l->done ? (l->error_name ? "refused" : "approved") :
-                                                    flow_state_to_string(l->machine.state),
-                                          now - l->machine.started, l->expires_realtime, l->machine.n_polls);
+        for (Flow *f = m->flows.flows; f; f = f->next) {
+                r = sd_bus_message_append(reply, DEVFLOW_FLOW_ROW, f->id, f->user, f->rhost, f->service,
+                                          f->done ? (f->error_name ? "refused" : "approved") :
+                                                    flow_state_to_string(f->machine.state),
+                                          now - f->machine.started, f->expires_realtime, f->machine.n_polls);
                 if (r < 0)
                         return r;
         }
@@ -370,7 +379,7 @@ static int method_list_flows(sd_bus_message *msg, void *userdata, sd_bus_error *
 static int method_cancel_flow(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *id;
-        Login *l;
+        Flow *f;
         int r;
 
         r = check_root(msg, error);
@@ -379,16 +388,16 @@ static int method_cancel_flow(sd_bus_message *msg, void *userdata, sd_bus_error 
         r = sd_bus_message_read(msg, "s", &id);
         if (r < 0)
                 return r;
-        l = manager_find_login(m, id);
-        if (!l)
+        f = find_flow_by_id(m, id);
+        if (!f)
                 return sd_bus_error_setf(error, DEVFLOW_ERROR_NO_SUCH_FLOW, "No such flow.");
-        login_cancel(l, "The login was cancelled by the administrator.");
+        flow_cancel(f, "The login was cancelled by the administrator.");
         return sd_bus_reply_method_return(msg, NULL);
 }
 
 static int method_get_status(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        uint64_t now = mono_now(m);
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
         int r;
 
         r = check_root(msg, error);
@@ -398,13 +407,13 @@ static int method_get_status(sd_bus_message *msg, void *userdata, sd_bus_error *
                 msg, "a{sv}", /* the number of entries below= */ 11,
                 "Version", "s", DEVFLOW_VERSION,
                 "Issuer", "s", strempty(m->config->issuer),
-                "IdpReachable", "b", idp_reachable(m->idp),
-                "IdpLastRequestAgeUSec", "t", idp_last_request_age_usec(m->idp, now),
-                "DiscoveryAgeUSec", "t", idp_discovery_age_usec(m->idp, now),
-                "JwksAgeUSec", "t", idp_jwks_age_usec(m->idp, now),
-                "ActiveFlows", "u", m->n_active,
-                "FlowsStarted", "t", m->n_started,
-                "FlowsApproved", "t", m->n_approved,
+                "IdpReachable", "b", idp_reachable(m->flows.idp),
+                "IdpLastRequestAgeUSec", "t", idp_last_request_age_usec(m->flows.idp, now),
+                "DiscoveryAgeUSec", "t", idp_discovery_age_usec(m->flows.idp, now),
+                "JwksAgeUSec", "t", idp_jwks_age_usec(m->flows.idp, now),
+                "ActiveFlows", "u", m->flows.n_active,
+                "FlowsStarted", "t", m->flows.n_started,
+                "FlowsApproved", "t", m->flows.n_approved,
                 "UptimeUSec", "t", now - m->started_at,
                 "ForgedSignalsDropped", "t", m->n_forged_signals);
 }
@@ -414,53 +423,53 @@ static int find_flow(sd_bus *bus, const char *path, const char *interface, void 
                      sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_free_ char *id = NULL;
-        Login *l;
+        Flow *f;
         int r;
 
         r = sd_bus_path_decode(path, DEVFLOW_FLOW_PATH_PREFIX, &id);
         if (r <= 0)
                 return 0;
-        l = manager_find_login(m, id);
-        if (!l)
+        f = find_flow_by_id(m, id);
+        if (!f)
                 return 0;
-        *found = l;
+        *found = f;
         return 1;
 }
 
-static int check_owner(Login *l, sd_bus_message *msg, sd_bus_error *error) {
-        if (!streq_ptr(sd_bus_message_get_sender(msg), l->owner))
+static int check_owner(Flow *f, sd_bus_message *msg, sd_bus_error *error) {
+        if (!streq_ptr(sd_bus_message_get_sender(msg), f->owner))
                 return sd_bus_error_setf(error, DEVFLOW_ERROR_NOT_PERMITTED, "This flow belongs to another caller.");
         return 0;
 }
 
 static int method_wait(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Login *l = userdata;
+        Flow *f = userdata;
         int r;
 
-        r = check_owner(l, msg, error);
+        r = check_owner(f, msg, error);
         if (r < 0)
                 return r;
-        return login_add_wait(l, msg);
+        return flow_add_wait(f, msg);
 }
 
 static int method_poll(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Login *l = userdata;
+        Flow *f = userdata;
         int r;
 
-        r = check_owner(l, msg, error);
+        r = check_owner(f, msg, error);
         if (r < 0)
                 return r;
-        return login_poll_now(l, msg);
+        return flow_poll_now(f, msg);
 }
 
 static int method_cancel(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Login *l = userdata;
+        Flow *f = userdata;
         int r;
 
-        r = check_owner(l, msg, error);
+        r = check_owner(f, msg, error);
         if (r < 0)
                 return r;
-        login_cancel(l, "The login was cancelled.");
+        flow_cancel(f, "The login was cancelled.");
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -503,13 +512,13 @@ static const sd_bus_vtable flow_vtable[] = {
 static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         Manager *m = userdata;
 
-        log_info("Stopping: cancelling %u pending logins.", m->n_active);
+        log_info("Stopping: cancelling %u pending logins.", m->flows.n_active);
         m->shutting_down = true;
-        for (Login *l = m->logins; l; l = l->next)
-                if (!l->done)
-                        login_cancel(l, "The login service is stopping.");
-        (void) sd_bus_flush(m->bus);
-        return sd_event_exit(m->event, 0);
+        for (Flow *f = m->flows.flows; f; f = f->next)
+                if (!f->done)
+                        flow_cancel(f, "The login service is stopping.");
+        (void) sd_bus_flush(m->flows.bus);
+        return sd_event_exit(m->flows.event, 0);
 }
 
 /* Seen before any match or object handler. dbus-daemon delivers a unicast signal from any peer its policy lets
@@ -538,32 +547,32 @@ static int on_bus_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error
         Manager *m = userdata;
 
         log_error("Lost the connection to the system bus: cancelling %u pending logins and exiting.",
-                  m->n_active);
+                  m->flows.n_active);
         m->shutting_down = true;
         m->bus_lost = true;
-        for (Login *l = m->logins; l; l = l->next)
-                if (!l->done)
-                        login_cancel(l, "The login service lost its bus.");
-        return sd_event_exit(m->event, -ENOTCONN);
+        for (Flow *f = m->flows.flows; f; f = f->next)
+                if (!f->done)
+                        flow_cancel(f, "The login service lost its bus.");
+        return sd_event_exit(m->flows.event, -ENOTCONN);
 }
 
 static Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
-        while (m->logins)
-                login_free(m->logins);
+        while (m->flows.flows)
+                flow_free(m->flows.flows);
         while (m->rates) {
                 RhostRate *r = m->rates;
                 m->rates = r->next;
                 free(r->rhost);
                 free(r);
         }
-        idp_free(m->idp);
-        http_free(m->http);
-        usermap_free(m->usermap);
-        EVP_PKEY_free(m->client_key);
-        sd_bus_flush_close_unref(m->bus);
-        sd_event_unref(m->event);
+        idp_free(m->flows.idp);
+        http_free(m->flows.http);
+        usermap_free(m->flows.usermap);
+        EVP_PKEY_free(m->flows.client_key);
+        sd_bus_flush_close_unref(m->flows.bus);
+        sd_event_unref(m->flows.event);
         free(m);
         return NULL;
 }
@@ -576,7 +585,7 @@ static int manager_load_keys(Manager *m) {
 
         if (c->map_file) {
                 _cleanup_free_ char *why = NULL;
-                r = usermap_load(c->map_file, &m->usermap, &why);
+                r = usermap_load(c->map_file, &m->flows.usermap, &why);
                 if (r < 0)
                         return log_error_errno(r, "Failed to load map_file %s: %s", c->map_file, strna(why));
         }
@@ -587,7 +596,7 @@ static int manager_load_keys(Manager *m) {
                 r = read_secure_file(c->client_key_file, 64 * 1024, &pem, &why);
                 if (r < 0)
                         return log_error_errno(r, "Failed to read client_key_file %s: %s", c->client_key_file, strna(why));
-                r = jws_load_private_key_pem(pem, strlen(pem), &m->client_key);
+                r = jws_load_private_key_pem(pem, strlen(pem), &m->flows.client_key);
                 erase_and_free(pem);
                 if (r < 0)
                         return log_error_errno(r, "client_key_file %s holds no usable RSA or EC private key.",
@@ -595,8 +604,6 @@ static int manager_load_keys(Manager *m) {
         }
         return 0;
 }
-
-int manager_run(Config *config);
 
 int manager_run(Config *config) {
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -610,69 +617,70 @@ int manager_run(Config *config) {
         if (!m)
                 return log_oom();
         m->config = config;
+        m->flows.config = config;
 
         r = manager_load_keys(m);
         if (r < 0)
                 return r;
 
-        r = sd_event_default(&m->event);
+        r = sd_event_default(&m->flows.event);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate the event loop: %m");
-        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &m->started_at);
+        m->started_at = now_usec(CLOCK_MONOTONIC);
 
         sigemptyset(&ss);
         sigaddset(&ss, SIGTERM);
         sigaddset(&ss, SIGINT);
         if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
                 return log_error_errno(errno, "Failed to block signals: %m");
-        r = sd_event_add_signal(m->event, NULL, SIGTERM, on_sigterm, m);
+        r = sd_event_add_signal(m->flows.event, NULL, SIGTERM, on_sigterm, m);
         if (r >= 0)
-                r = sd_event_add_signal(m->event, NULL, SIGINT, on_sigterm, m);
+                r = sd_event_add_signal(m->flows.event, NULL, SIGINT, on_sigterm, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch signals: %m");
         (void) signal(SIGPIPE, SIG_IGN);
 
-        r = http_new(m->event, &(HttpOptions) {
+        r = http_new(m->flows.event, &(HttpOptions) {
                         .ca_file = config->ca_file,
                         .client_cert_file = config->client_auth == CLIENT_AUTH_TLS_CLIENT_AUTH ? config->client_cert_file : NULL,
                         .client_key_file = config->client_auth == CLIENT_AUTH_TLS_CLIENT_AUTH ? config->client_key_file : NULL,
                         .timeout_usec = config->http_timeout_usec,
                         .allow_http_loopback = config->allow_http_loopback,
-                     }, &m->http);
+                     }, &m->flows.http);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up HTTP: %m");
-        r = idp_new(m->event, m->http, config, &m->idp);
+        r = idp_new(m->flows.event, m->flows.http, config, &m->flows.idp);
         if (r < 0)
                 return log_oom();
 
-        r = sd_bus_open_system(&m->bus);
+        r = sd_bus_open_system(&m->flows.bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the system bus: %m");
-        r = sd_bus_add_filter(m->bus, NULL, on_bus_message, m);
+        r = sd_bus_add_filter(m->flows.bus, NULL, on_bus_message, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to add the bus filter: %m");
-        r = sd_bus_match_signal(m->bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+        r = sd_bus_match_signal(m->flows.bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
                                 "org.freedesktop.DBus.Local", "Disconnected", on_bus_disconnected, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the bus connection: %m");
-        r = sd_bus_add_object_vtable(m->bus, NULL, DEVFLOW_BUS_PATH, DEVFLOW_MANAGER_IFACE, manager_vtable, m);
+        r = sd_bus_add_object_vtable(m->flows.bus, NULL, DEVFLOW_BUS_PATH, DEVFLOW_MANAGER_IFACE, manager_vtable, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to add the manager object: %m");
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, DEVFLOW_FLOW_PATH_PREFIX, DEVFLOW_FLOW_IFACE, flow_vtable,
+        r = sd_bus_add_fallback_vtable(m->flows.bus, NULL, DEVFLOW_FLOW_PATH_PREFIX, DEVFLOW_FLOW_IFACE, flow_vtable,
                                        find_flow, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to add the flow objects: %m");
-        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        r = sd_bus_attach_event(m->flows.bus, m->flows.event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
-        r = sd_bus_request_name(m->bus, DEVFLOW_BUS_NAME, 0);
+        r = sd_bus_request_name(m->flows.bus, DEVFLOW_BUS_NAME, 0);
         if (r < 0)
                 return log_error_errno(r, "Failed to take the bus name %s: %m", DEVFLOW_BUS_NAME);
 
-        idp_start(m->idp);
+        idp_start(m->flows.idp);
         log_info("devflowd %s running for %s.", DEVFLOW_VERSION, strna(config->issuer));
 
-        r = sd_event_loop(m->event);
+        r = sd_event_loop(m->flows.event);
         if (r < 0)
                 return m->bus_lost ? r : log_error_errno(r, "Event loop failed: %m");
         return 0;

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "flow.h"
+#include "flow-machine.h"
 
 /* RFC 8628 and OpenID Connect Discovery: building requests and parsing replies. No I/O, so every
  * function here is unit-tested and fuzzed. Every string taken from a reply is checked (length,
