@@ -13,6 +13,7 @@
 #include "log.h"
 #include "macro.h"
 #include "netaddr.h"
+#include "reason.h"
 #include "secure-file.h"
 #include "url-policy.h"
 #include "utf8.h"
@@ -231,12 +232,11 @@ static char *quote(const char *v) {
         return r;
 }
 
-static int add_error(ConfigErrors *errors, const char *file, unsigned line, const char *section,
-                     const char *key, const char *fmt, ...) _printf_(6, 7);
-static int add_error(ConfigErrors *errors, const char *file, unsigned line, const char *section,
-                     const char *key, const char *fmt, ...) {
+static int add_errorv(ConfigErrors *errors, const char *file, unsigned line, const char *section,
+                      const char *key, const char *fmt, va_list ap) _printf_(6, 0);
+static int add_errorv(ConfigErrors *errors, const char *file, unsigned line, const char *section,
+                      const char *key, const char *fmt, va_list ap) {
         ConfigError *e;
-        va_list ap;
 
         if (!errors)
                 return -EINVAL;
@@ -247,16 +247,28 @@ static int add_error(ConfigErrors *errors, const char *file, unsigned line, cons
                 return -ENOMEM;
         errors->errors = e;
         e = &errors->errors[errors->n];
-        *e = (ConfigError) { .line = line };
-        va_start(ap, fmt);
-        if (vasprintf(&e->message, fmt, ap) < 0)
-                e->message = NULL;
-        va_end(ap);
+        *e = (ConfigError) {
+                .line = line,
+                .message = reason_formatv(fmt, ap),
+        };
         e->file = strdup(strempty(file));
         e->section = section ? strdup(section) : NULL;
         e->key = key ? quote(key) : NULL;
         errors->n++;
         return -EINVAL;
+}
+
+static int add_error(ConfigErrors *errors, const char *file, unsigned line, const char *section,
+                     const char *key, const char *fmt, ...) _printf_(6, 7);
+static int add_error(ConfigErrors *errors, const char *file, unsigned line, const char *section,
+                     const char *key, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = add_errorv(errors, file, line, section, key, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 void config_errors_print(const ConfigErrors *errors, FILE *f) {
@@ -653,15 +665,14 @@ static int verify_error(const Config *c, const char *fallback_file, ConfigErrors
 static int verify_error(const Config *c, const char *fallback_file, ConfigErrors *errors, const char *section,
                         const char *key, const char *fmt, ...) {
         const struct ConfigOrigin *o = origin(c, section, key);
-        _cleanup_free_ char *msg = NULL;
         va_list ap;
+        int r;
 
         va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
+        r = add_errorv(errors, o && o->file ? o->file : fallback_file, o && o->file ? o->line : 0,
+                       section, key, fmt, ap);
         va_end(ap);
-        return add_error(errors, o && o->file ? o->file : fallback_file, o && o->file ? o->line : 0,
-                         section, key, "%s", strna(msg));
+        return r;
 }
 
 static bool scope_has_openid(const char *scope) {
