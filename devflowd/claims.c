@@ -9,9 +9,9 @@
 
 #include "claims.h"
 #include "json-util.h"
-#include "log.h"
 #include "macro.h"
 #include "reason.h"
+#include "text-safety.h"
 #include "user-util.h"
 
 #define QUOTE_MAX 48U           /* bytes of a claim value shown in a message */
@@ -27,20 +27,11 @@ void verdict_done(Verdict *v) {
         *v = (Verdict) {};
 }
 
-/* A claim value for a message: control characters removed (strdup_sanitized), and, because
- * this text is shown to a person deciding whether something is right, non-ASCII bytes too (bidi
- * overrides and look-alikes would mislead), cut at QUOTE_MAX bytes. */
+/* A claim value for a message: control characters removed, and, because this text is shown to a person
+ * deciding whether something is right, non-ASCII bytes too (bidi overrides and look-alikes would mislead),
+ * cut at QUOTE_MAX bytes. */
 static char *quote(const char *s) {
-        char *q = strdup_sanitized(s);
-
-        if (!q)
-                return NULL;
-        for (char *p = q; *p; p++)
-                if ((unsigned char) *p >= 0x80)
-                        *p = '?';
-        if (strlen(q) > QUOTE_MAX)
-                strcpy(q + QUOTE_MAX - 3, "...");
-        return q;
+        return text_quote(s, QUOTE_MAX, /* ascii_only= */ true);
 }
 
 /* Takes ownership of both messages; -ENOMEM when either is missing. */

@@ -10,17 +10,17 @@
 
 #include "config.h"
 #include "jwa.h"
-#include "log.h"
 #include "macro.h"
 #include "netaddr.h"
 #include "reason.h"
 #include "secure-file.h"
+#include "text-safety.h"
 #include "url-policy.h"
 #include "utf8.h"
 
 #define CONFIG_MAX_FILE (1024U * 1024U)
 #define SECRET_MAX 4096U
-#define QUOTE_MAX 64U
+#define QUOTE_MAX 64U            /* bytes of a key or value quoted in a message */
 
 typedef enum KeyType {
         T_STRING,
@@ -219,17 +219,9 @@ Config *config_free(Config *c) {
 
 /* ---- errors ------------------------------------------------------------------------------------ */
 
+/* A key or value from a file, for a message: control characters removed, cut at QUOTE_MAX bytes. */
 static char *quote(const char *v) {
-        _cleanup_free_ char *s = strdup_sanitized(v);
-        char *r;
-
-        if (!s)
-                return NULL;
-        if (strlen(s) <= QUOTE_MAX)
-                return TAKE_PTR(s);
-        if (asprintf(&r, "%.*s…", (int) QUOTE_MAX, s) < 0)
-                return NULL;
-        return r;
+        return text_quote(v, QUOTE_MAX, /* ascii_only= */ false);
 }
 
 static int add_errorv(ConfigErrors *errors, const char *file, unsigned line, const char *section,

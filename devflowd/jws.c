@@ -17,9 +17,9 @@
 #include "json-util.h"
 #include "jwa.h"
 #include "jws.h"
-#include "log.h"
 #include "macro.h"
 #include "reason.h"
+#include "text-safety.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free);
@@ -197,14 +197,7 @@ fail:
 
 /* ---- verification of compact tokens ----------------------------------------------------------------- */
 
-/* A short, printable copy of a value the token controls, for reasons. */
-static char *quote_short(const char *s) {
-        char *q = strdup_sanitized(s);
-
-        if (q && strlen(q) > 40)
-                strcpy(q + 37, "...");
-        return q;
-}
+#define QUOTE_MAX 40U           /* bytes of a header value (alg, kid) quoted in a reason */
 
 /* NULL allows every algorithm of the table (RFC 7518 via jwa.h). */
 static bool alg_allowed(const char *alg, char *const *allowed) {
@@ -281,7 +274,7 @@ int jws_verify_bytes(const char *compact, size_t len, const Jwks *keys, char *co
         if (!json_object_object_get_ex(header, "alg", &v) || !json_object_is_type(v, json_type_string))
                 return reason_set(ret_reason, -EBADMSG, "header without an alg string");
         alg_name = json_object_get_string(v);
-        q = quote_short(alg_name);
+        q = text_quote(alg_name, QUOTE_MAX, /* ascii_only= */ false);
         if (strcasecmp(alg_name, "none") == 0)
                 return reason_set(ret_reason, -EPERM, "alg '%s' (unsigned) refused", strna(q));
         if (strncasecmp(alg_name, "HS", 2) == 0)
@@ -315,7 +308,7 @@ int jws_verify_bytes(const char *compact, size_t len, const Jwks *keys, char *co
         }
         if (kid) {
                 free(q);
-                q = quote_short(kid);
+                q = text_quote(kid, QUOTE_MAX, /* ascii_only= */ false);
                 if (!kid_known)
                         return reason_set(ret_reason, -ENOKEY, "no key with kid '%s'", strna(q));
                 if (n_candidates == 0)
