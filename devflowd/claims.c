@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +9,9 @@
 
 #include "claims.h"
 #include "json-util.h"
-#include "log.h"
 #include "macro.h"
+#include "reason.h"
+#include "text-safety.h"
 #include "user-util.h"
 
 #define QUOTE_MAX 48U           /* bytes of a claim value shown in a message */
@@ -27,32 +27,11 @@ void verdict_done(Verdict *v) {
         *v = (Verdict) {};
 }
 
-/* A claim value for a message: control characters removed (strdup_sanitized), and, because
- * this text is shown to a person deciding whether something is right, non-ASCII bytes too (bidi
- * overrides and look-alikes would mislead), cut at QUOTE_MAX bytes. */
+/* A claim value for a message: control characters removed, and, because this text is shown to a person
+ * deciding whether something is right, non-ASCII bytes too (bidi overrides and look-alikes would mislead),
+ * cut at QUOTE_MAX bytes. */
 static char *quote(const char *s) {
-        char *q = strdup_sanitized(s);
-
-        if (!q)
-                return NULL;
-        for (char *p = q; *p; p++)
-                if ((unsigned char) *p >= 0x80)
-                        *p = '?';
-        if (strlen(q) > QUOTE_MAX)
-                strcpy(q + QUOTE_MAX - 3, "...");
-        return q;
-}
-
-_printf_(1, 2)
-static char *xasprintf(const char *fmt, ...) {
-        char *s;
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        return r < 0 ? NULL : s;
+        return text_quote(s, QUOTE_MAX, /* ascii_only= */ true);
 }
 
 /* Takes ownership of both messages; -ENOMEM when either is missing. */
@@ -296,8 +275,8 @@ int claims_decide(const Config *c, const UserMap *map, json_object *claims, cons
         if (!q_pam)
                 return -ENOMEM;
         if (!json_object_is_type(claims, json_type_object))
-                return refuse(ret, -EPERM, xasprintf("The identity provider sent unusable claims."),
-                              xasprintf("refused user '%s': claims are not a JSON object", q_pam));
+                return refuse(ret, -EPERM, reason_format("The identity provider sent unusable claims."),
+                              reason_format("refused user '%s': claims are not a JSON object", q_pam));
         q_sub = quote(strna(json_get_string(claims, "sub")));
         if (!q_sub)
                 return -ENOMEM;
@@ -307,20 +286,20 @@ int claims_decide(const Config *c, const UserMap *map, json_object *claims, cons
         if (!claim_name) {
                 if (skipped_email)
                         return refuse(ret, -EPERM,
-                                      xasprintf("Your email address is not verified at the identity provider."),
-                                      xasprintf("refused user '%s' (sub '%s'): claim '%s' present but "
-                                                "'%s_verified' is not true, and no other username claim",
-                                                q_pam, q_sub, skipped_email, skipped_email));
+                                      reason_format("Your email address is not verified at the identity provider."),
+                                      reason_format("refused user '%s' (sub '%s'): claim '%s' present but "
+                                                    "'%s_verified' is not true, and no other username claim",
+                                                    q_pam, q_sub, skipped_email, skipped_email));
                 return refuse(ret, -EPERM,
-                              xasprintf("The identity provider did not send a user name."),
-                              xasprintf("refused user '%s' (sub '%s'): none of the username claims is present",
-                                        q_pam, q_sub));
+                              reason_format("The identity provider did not send a user name."),
+                              reason_format("refused user '%s' (sub '%s'): none of the username claims is present",
+                                            q_pam, q_sub));
         }
         if (!json_object_is_type(v, json_type_string))
                 return refuse(ret, -EPERM,
-                              xasprintf("The identity provider sent an unusable user name."),
-                              xasprintf("refused user '%s' (sub '%s'): claim '%s' is a JSON %s, not a string",
-                                        q_pam, q_sub, claim_name, json_type_name(v)));
+                              reason_format("The identity provider sent an unusable user name."),
+                              reason_format("refused user '%s' (sub '%s'): claim '%s' is a JSON %s, not a string",
+                                            q_pam, q_sub, claim_name, json_type_name(v)));
         value = json_object_get_string(v);
         vlen = (size_t) json_object_get_string_len(v);
         q_value = quote(value);
@@ -328,9 +307,9 @@ int claims_decide(const Config *c, const UserMap *map, json_object *claims, cons
                 return -ENOMEM;
         if (strlen(value) != vlen)
                 return refuse(ret, -EPERM,
-                              xasprintf("The identity provider sent an unusable user name."),
-                              xasprintf("refused user '%s' (sub '%s'): claim '%s' ('%s...') contains a NUL byte",
-                                        q_pam, q_sub, claim_name, q_value));
+                              reason_format("The identity provider sent an unusable user name."),
+                              reason_format("refused user '%s' (sub '%s'): claim '%s' ('%s...') contains a NUL byte",
+                                            q_pam, q_sub, claim_name, q_value));
 
         /* 2. Map file, or domain stripping and the one normalisation. */
         if (map) {
@@ -338,9 +317,9 @@ int claims_decide(const Config *c, const UserMap *map, json_object *claims, cons
 
                 if (!m)
                         return refuse(ret, -EPERM,
-                                      xasprintf("Your identity is not mapped to a local account on this host."),
-                                      xasprintf("refused user '%s' (sub '%s'): claim '%s' value '%s' is not in the map file",
-                                                q_pam, q_sub, claim_name, q_value));
+                                      reason_format("Your identity is not mapped to a local account on this host."),
+                                      reason_format("refused user '%s' (sub '%s'): claim '%s' value '%s' is not in the map file",
+                                                    q_pam, q_sub, claim_name, q_value));
                 local = strdup(m);
                 if (!local)
                         return -ENOMEM;
@@ -362,10 +341,10 @@ int claims_decide(const Config *c, const UserMap *map, json_object *claims, cons
                                 }
                         if (!listed)
                                 return refuse(ret, -EPERM,
-                                              xasprintf("Your account's domain is not allowed on this host."),
-                                              xasprintf("refused user '%s' (sub '%s'): claim '%s' value '%s' has a "
-                                                        "domain not in strip_domains", q_pam, q_sub, claim_name,
-                                                        q_value));
+                                              reason_format("Your account's domain is not allowed on this host."),
+                                              reason_format("refused user '%s' (sub '%s'): claim '%s' value '%s' has a "
+                                                            "domain not in strip_domains", q_pam, q_sub, claim_name,
+                                                            q_value));
                         *at = 0;
                 }
                 if (c->lowercase)
@@ -375,16 +354,16 @@ int claims_decide(const Config *c, const UserMap *map, json_object *claims, cons
         /* 3. A safe local name. */
         if (!user_name_is_safe(local, strlen(local)))
                 return refuse(ret, -EPERM,
-                              xasprintf("Your user name is not a valid local account name."),
-                              xasprintf("refused user '%s' (sub '%s'): claim '%s' value '%s' does not give a safe "
-                                        "local user name", q_pam, q_sub, claim_name, q_value));
+                              reason_format("Your user name is not a valid local account name."),
+                              reason_format("refused user '%s' (sub '%s'): claim '%s' value '%s' does not give a safe "
+                                            "local user name", q_pam, q_sub, claim_name, q_value));
 
         /* 4. Whole-string equality with the PAM user (no prefix match: SSSD CVE-2026-87853). */
         if (!streq(local, pam_user))
                 return refuse(ret, -EXDEV,
-                              xasprintf("You signed in as '%s', which is not the account '%s'.", local, q_pam),
-                              xasprintf("refused user '%s' (sub '%s'): claim '%s' maps to local user '%s'",
-                                        q_pam, q_sub, claim_name, local));
+                              reason_format("You signed in as '%s', which is not the account '%s'.", local, q_pam),
+                              reason_format("refused user '%s' (sub '%s'): claim '%s' maps to local user '%s'",
+                                            q_pam, q_sub, claim_name, local));
 
         /* 5. Access rules on the authentication itself, then group membership. */
         if (!strv_isempty(c->require_acr)) {
@@ -396,9 +375,9 @@ int claims_decide(const Config *c, const UserMap *map, json_object *claims, cons
                         if (!q_acr)
                                 return -ENOMEM;
                         return refuse(ret, -EPERM,
-                                      xasprintf("Your sign-in did not use the authentication level this host requires."),
-                                      xasprintf("refused user '%s' (sub '%s'): acr '%s' is not one of require_acr",
-                                                q_pam, q_sub, q_acr));
+                                      reason_format("Your sign-in did not use the authentication level this host requires."),
+                                      reason_format("refused user '%s' (sub '%s'): acr '%s' is not one of require_acr",
+                                                    q_pam, q_sub, q_acr));
                 }
         }
 
@@ -407,15 +386,15 @@ int claims_decide(const Config *c, const UserMap *map, json_object *claims, cons
 
                 if (!json_object_object_get_ex(claims, "amr", &amr) || !json_object_is_type(amr, json_type_array))
                         return refuse(ret, -EPERM,
-                                      xasprintf("Your sign-in did not use the authentication methods this host requires."),
-                                      xasprintf("refused user '%s' (sub '%s'): amr is %s, not an array",
-                                                q_pam, q_sub, amr ? json_type_name(amr) : "absent"));
+                                      reason_format("Your sign-in did not use the authentication methods this host requires."),
+                                      reason_format("refused user '%s' (sub '%s'): amr is %s, not an array",
+                                                    q_pam, q_sub, amr ? json_type_name(amr) : "absent"));
                 for (char *const *m = c->require_amr; *m; m++)
                         if (!amr_contains(amr, *m))
                                 return refuse(ret, -EPERM,
-                                              xasprintf("Your sign-in did not use the authentication methods this host requires."),
-                                              xasprintf("refused user '%s' (sub '%s'): amr lacks '%s' (require_amr)",
-                                                        q_pam, q_sub, *m));
+                                              reason_format("Your sign-in did not use the authentication methods this host requires."),
+                                              reason_format("refused user '%s' (sub '%s'): amr lacks '%s' (require_amr)",
+                                                            q_pam, q_sub, *m));
         }
 
         if (c->max_age_usec != USEC_INFINITY) {
@@ -424,22 +403,22 @@ int claims_decide(const Config *c, const UserMap *map, json_object *claims, cons
                 r = json_get_uint64(claims, "auth_time", &auth_time);
                 if (r < 0)
                         return refuse(ret, -EPERM,
-                                      xasprintf("The identity provider did not say when you signed in."),
-                                      xasprintf("refused user '%s' (sub '%s'): auth_time %s with max_age set",
-                                                q_pam, q_sub, r == -ENOENT ? "absent" : "invalid"));
+                                      reason_format("The identity provider did not say when you signed in."),
+                                      reason_format("refused user '%s' (sub '%s'): auth_time %s with max_age set",
+                                                    q_pam, q_sub, r == -ENOENT ? "absent" : "invalid"));
                 if (auth_time > UINT64_MAX / USEC_PER_SEC ||
                     (auth_usec = auth_time * USEC_PER_SEC) > add_sat(now_usec, c->clock_skew_usec))
                         return refuse(ret, -EPERM,
-                                      xasprintf("The identity provider reported a sign-in time in the future."),
-                                      xasprintf("refused user '%s' (sub '%s'): auth_time %" PRIu64 " is in the future",
-                                                q_pam, q_sub, auth_time));
+                                      reason_format("The identity provider reported a sign-in time in the future."),
+                                      reason_format("refused user '%s' (sub '%s'): auth_time %" PRIu64 " is in the future",
+                                                    q_pam, q_sub, auth_time));
                 if (now_usec > auth_usec &&
                     now_usec - auth_usec > add_sat(c->max_age_usec, c->clock_skew_usec))
                         return refuse(ret, -EPERM,
-                                      xasprintf("Your sign-in at the identity provider is too old; sign in again."),
-                                      xasprintf("refused user '%s' (sub '%s'): auth_time %" PRIu64 " is %" PRIu64
-                                                " s old, more than max_age", q_pam, q_sub, auth_time,
-                                                (now_usec - auth_usec) / USEC_PER_SEC));
+                                      reason_format("Your sign-in at the identity provider is too old; sign in again."),
+                                      reason_format("refused user '%s' (sub '%s'): auth_time %" PRIu64 " is %" PRIu64
+                                                    " s old, more than max_age", q_pam, q_sub, auth_time,
+                                                    (now_usec - auth_usec) / USEC_PER_SEC));
         }
 
         if (!strv_isempty(c->require_groups)) {
@@ -449,30 +428,30 @@ int claims_decide(const Config *c, const UserMap *map, json_object *claims, cons
                 r = g ? groups_match(g, c->require_groups) : 0;
                 if (r <= 0)
                         return refuse(ret, -EPERM,
-                                      xasprintf("You are not in a group allowed to log in on this host."),
-                                      xasprintf("refused user '%s' (sub '%s'): %s '%s' %s", q_pam, q_sub,
-                                                "groups claim", gname,
-                                                !g ? "is absent" :
-                                                r < 0 ? "is neither a string nor an array" :
-                                                "contains none of require_groups"));
+                                      reason_format("You are not in a group allowed to log in on this host."),
+                                      reason_format("refused user '%s' (sub '%s'): %s '%s' %s", q_pam, q_sub,
+                                                    "groups claim", gname,
+                                                    !g ? "is absent" :
+                                                    r < 0 ? "is neither a string nor an array" :
+                                                    "contains none of require_groups"));
         }
 
         /* 6. The account exists, 7. and is not root unless allowed. */
         r = lookup(local, &uid, userdata);
         if (r == -ENOENT)
                 return refuse(ret, -ENOENT,
-                              xasprintf("There is no local account '%s' on this host.", local),
-                              xasprintf("refused user '%s' (sub '%s'): no local account '%s'", q_pam, q_sub, local));
+                              reason_format("There is no local account '%s' on this host.", local),
+                              reason_format("refused user '%s' (sub '%s'): no local account '%s'", q_pam, q_sub, local));
         if (r < 0)
                 return refuse(ret, r,
-                              xasprintf("The local account could not be looked up."),
-                              xasprintf("refused user '%s' (sub '%s'): looking up local account '%s' failed: %s",
-                                        q_pam, q_sub, local, strerror(-r)));
+                              reason_format("The local account could not be looked up."),
+                              reason_format("refused user '%s' (sub '%s'): looking up local account '%s' failed: %s",
+                                            q_pam, q_sub, local, strerror(-r)));
         if (uid == 0 && !c->allow_root)
                 return refuse(ret, -EACCES,
-                              xasprintf("Logging in as root with the identity provider is not allowed."),
-                              xasprintf("refused user '%s' (sub '%s'): local user '%s' has uid 0 and allow_root=no",
-                                        q_pam, q_sub, local));
+                              reason_format("Logging in as root with the identity provider is not allowed."),
+                              reason_format("refused user '%s' (sub '%s'): local user '%s' has uid 0 and allow_root=no",
+                                            q_pam, q_sub, local));
 
         {
                 _cleanup_free_ char *explanation = NULL;
@@ -481,8 +460,8 @@ int claims_decide(const Config *c, const UserMap *map, json_object *claims, cons
                 r = explain(c, claims, claim_name, q_value, &explanation);
                 if (r < 0)
                         return r;
-                log_message = xasprintf("allowed: sub '%s' claim '%s' -> local user '%s' (uid %u)",
-                                        q_sub, claim_name, local, (unsigned) uid);
+                log_message = reason_format("allowed: sub '%s' claim '%s' -> local user '%s' (uid %u)",
+                                            q_sub, claim_name, local, (unsigned) uid);
                 if (!log_message)
                         return -ENOMEM;
                 *ret = (Verdict) {
@@ -511,21 +490,16 @@ bool claims_need_userinfo(const Config *c, json_object *id_token_claims) {
 int claims_merge_userinfo(json_object *id_claims, json_object *userinfo, char **ret_reason) {
         const char *id_sub, *ui_sub;
 
-        if (!json_object_is_type(id_claims, json_type_object) || !json_object_is_type(userinfo, json_type_object)) {
-                if (ret_reason)
-                        *ret_reason = strdup("userinfo reply is not a JSON object");
-                return -EINVAL;
-        }
+        if (!json_object_is_type(id_claims, json_type_object) || !json_object_is_type(userinfo, json_type_object))
+                return reason_set(ret_reason, -EINVAL, "userinfo reply is not a JSON object");
 
         /* OIDC Core 5.3.2: the userinfo sub MUST equal the ID token's, else the reply is not used. */
         id_sub = json_get_string(id_claims, "sub");
         ui_sub = json_get_string(userinfo, "sub");
-        if (!id_sub || !ui_sub || !streq(id_sub, ui_sub)) {
-                if (ret_reason)
-                        *ret_reason = strdup(!ui_sub ? "userinfo has no sub" :
-                                             "userinfo sub differs from the ID token's sub");
-                return -EPERM;
-        }
+        if (!id_sub || !ui_sub || !streq(id_sub, ui_sub))
+                return reason_set(ret_reason, -EPERM,
+                                  !ui_sub ? "userinfo has no sub" :
+                                            "userinfo sub differs from the ID token's sub");
 
         json_object_object_foreach(userinfo, key, val) {
                 if (json_object_object_get_ex(id_claims, key, NULL))

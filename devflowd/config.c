@@ -10,16 +10,17 @@
 
 #include "config.h"
 #include "jwa.h"
-#include "log.h"
 #include "macro.h"
 #include "netaddr.h"
+#include "reason.h"
 #include "secure-file.h"
+#include "text-safety.h"
 #include "url-policy.h"
 #include "utf8.h"
 
 #define CONFIG_MAX_FILE (1024U * 1024U)
 #define SECRET_MAX 4096U
-#define QUOTE_MAX 64U
+#define QUOTE_MAX 64U            /* bytes of a key or value quoted in a message */
 
 typedef enum KeyType {
         T_STRING,
@@ -218,25 +219,16 @@ Config *config_free(Config *c) {
 
 /* ---- errors ------------------------------------------------------------------------------------ */
 
+/* A key or value from a file, for a message: control characters removed, cut at QUOTE_MAX bytes. */
 static char *quote(const char *v) {
-        _cleanup_free_ char *s = strdup_sanitized(v);
-        char *r;
-
-        if (!s)
-                return NULL;
-        if (strlen(s) <= QUOTE_MAX)
-                return TAKE_PTR(s);
-        if (asprintf(&r, "%.*s…", (int) QUOTE_MAX, s) < 0)
-                return NULL;
-        return r;
+        return text_quote(v, QUOTE_MAX, /* ascii_only= */ false);
 }
 
-static int add_error(ConfigErrors *errors, const char *file, unsigned line, const char *section,
-                     const char *key, const char *fmt, ...) _printf_(6, 7);
-static int add_error(ConfigErrors *errors, const char *file, unsigned line, const char *section,
-                     const char *key, const char *fmt, ...) {
+static int add_errorv(ConfigErrors *errors, const char *file, unsigned line, const char *section,
+                      const char *key, const char *fmt, va_list ap) _printf_(6, 0);
+static int add_errorv(ConfigErrors *errors, const char *file, unsigned line, const char *section,
+                      const char *key, const char *fmt, va_list ap) {
         ConfigError *e;
-        va_list ap;
 
         if (!errors)
                 return -EINVAL;
@@ -247,16 +239,28 @@ static int add_error(ConfigErrors *errors, const char *file, unsigned line, cons
                 return -ENOMEM;
         errors->errors = e;
         e = &errors->errors[errors->n];
-        *e = (ConfigError) { .line = line };
-        va_start(ap, fmt);
-        if (vasprintf(&e->message, fmt, ap) < 0)
-                e->message = NULL;
-        va_end(ap);
+        *e = (ConfigError) {
+                .line = line,
+                .message = reason_formatv(fmt, ap),
+        };
         e->file = strdup(strempty(file));
         e->section = section ? strdup(section) : NULL;
         e->key = key ? quote(key) : NULL;
         errors->n++;
         return -EINVAL;
+}
+
+static int add_error(ConfigErrors *errors, const char *file, unsigned line, const char *section,
+                     const char *key, const char *fmt, ...) _printf_(6, 7);
+static int add_error(ConfigErrors *errors, const char *file, unsigned line, const char *section,
+                     const char *key, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = add_errorv(errors, file, line, section, key, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 void config_errors_print(const ConfigErrors *errors, FILE *f) {
@@ -653,15 +657,14 @@ static int verify_error(const Config *c, const char *fallback_file, ConfigErrors
 static int verify_error(const Config *c, const char *fallback_file, ConfigErrors *errors, const char *section,
                         const char *key, const char *fmt, ...) {
         const struct ConfigOrigin *o = origin(c, section, key);
-        _cleanup_free_ char *msg = NULL;
         va_list ap;
+        int r;
 
         va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
+        r = add_errorv(errors, o && o->file ? o->file : fallback_file, o && o->file ? o->line : 0,
+                       section, key, fmt, ap);
         va_end(ap);
-        return add_error(errors, o && o->file ? o->file : fallback_file, o && o->file ? o->line : 0,
-                         section, key, "%s", strna(msg));
+        return r;
 }
 
 static bool scope_has_openid(const char *scope) {

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "macro.h"
 #include "oauth.h"
+#include "time-util.h"
 
 #define DISCOVERY_MAX_AGE_USEC  (3600 * USEC_PER_SEC)
 #define JWKS_MAX_AGE_USEC       (3600 * USEC_PER_SEC)
@@ -25,6 +26,10 @@ struct IdpWait {
         void *userdata;
         IdpWait *prev, *next;
 };
+
+/* Times below are CLOCK_MONOTONIC read fresh (now_usec()), never sd-event's cached loop time: a reply
+ * handled late in a busy iteration would stamp a time from before its own request, and GetStatus compares
+ * these times with a fresh clock. */
 
 /* One document we fetch and cache: discovery or the key set. */
 typedef struct Fetch {
@@ -51,12 +56,6 @@ struct Idp {
         uint64_t last_request_at;       /* CLOCK_MONOTONIC of that answer or failure, 0 never */
         IdpWait *waits;
 };
-
-static uint64_t now_usec(Idp *idp) {
-        uint64_t t = 0;
-        (void) sd_event_now(idp->event, CLOCK_MONOTONIC, &t);
-        return t;
-}
 
 static const char *pick(const char *configured, const char *discovered) {
         return configured ?: discovered;
@@ -92,7 +91,7 @@ bool idp_reachable(const Idp *idp) {
 
 void idp_note_reply(Idp *idp, bool answered) {
         idp->reachable = answered;
-        idp->last_request_at = now_usec(idp);
+        idp->last_request_at = now_usec(CLOCK_MONOTONIC);
 }
 
 uint64_t idp_last_request_age_usec(const Idp *idp, uint64_t now) {
@@ -224,7 +223,7 @@ static void on_discovery(HttpRequest *req, const HttpReply *reply, void *userdat
 
         discovery_done(&idp->discovery);
         idp->discovery = d;
-        idp->discovery_fetch.fetched_at = now_usec(idp);
+        idp->discovery_fetch.fetched_at = now_usec(CLOCK_MONOTONIC);
         idp->discovery_fetch.retry_usec = 0;
         log_debug("Discovery of %s done.", idp->config->issuer);
 
@@ -298,7 +297,7 @@ static void on_jwks(HttpRequest *req, const HttpReply *reply, void *userdata) {
         }
         jwks_free(idp->jwks);
         idp->jwks = j;
-        idp->jwks_fetch.fetched_at = now_usec(idp);
+        idp->jwks_fetch.fetched_at = now_usec(CLOCK_MONOTONIC);
         idp->jwks_fetch.retry_usec = 0;
         log_debug("JWKS fetched: %zu usable keys.", jwks_size(j));
         notify(idp, WAIT_JWKS, 0, NULL);
@@ -323,7 +322,7 @@ static void fetch_jwks(Idp *idp) {
 }
 
 int idp_want_endpoints(Idp *idp, IdpCallback cb, void *userdata, IdpWait **ret_wait) {
-        uint64_t now = now_usec(idp);
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
         int r;
 
         if (endpoints_known(idp)) {
@@ -341,7 +340,7 @@ int idp_want_endpoints(Idp *idp, IdpCallback cb, void *userdata, IdpWait **ret_w
 }
 
 int idp_want_jwks(Idp *idp, bool refresh, IdpCallback cb, void *userdata, IdpWait **ret_wait) {
-        uint64_t now = now_usec(idp);
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
         int r;
 
         if (idp->jwks) {

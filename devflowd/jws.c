@@ -8,7 +8,6 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +17,9 @@
 #include "json-util.h"
 #include "jwa.h"
 #include "jws.h"
-#include "log.h"
 #include "macro.h"
+#include "reason.h"
+#include "text-safety.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free);
@@ -197,30 +197,7 @@ fail:
 
 /* ---- verification of compact tokens ----------------------------------------------------------------- */
 
-_printf_(3, 4)
-static int refuse(char **ret_reason, int error, const char *format, ...) {
-        va_list ap;
-
-        if (ret_reason) {
-                char *s = NULL;
-
-                va_start(ap, format);
-                if (vasprintf(&s, format, ap) < 0)
-                        s = NULL;
-                va_end(ap);
-                *ret_reason = s;
-        }
-        return error;
-}
-
-/* A short, printable copy of a value the token controls, for reasons. */
-static char *quote_short(const char *s) {
-        char *q = strdup_sanitized(s);
-
-        if (q && strlen(q) > 40)
-                strcpy(q + 37, "...");
-        return q;
-}
+#define QUOTE_MAX 40U           /* bytes of a header value (alg, kid) quoted in a reason */
 
 /* NULL allows every algorithm of the table (RFC 7518 via jwa.h). */
 static bool alg_allowed(const char *alg, char *const *allowed) {
@@ -246,43 +223,43 @@ int jws_verify_bytes(const char *compact, size_t len, const Jwks *keys, char *co
         int r;
 
         if (!compact)
-                return refuse(ret_reason, -EINVAL, "no token");
+                return reason_set(ret_reason, -EINVAL, "no token");
         if (len > JWS_MAX_SIZE)
-                return refuse(ret_reason, -E2BIG, "token larger than %u bytes", JWS_MAX_SIZE);
+                return reason_set(ret_reason, -E2BIG, "token larger than %u bytes", JWS_MAX_SIZE);
         if (len == 0)
-                return refuse(ret_reason, -EBADMSG, "empty token");
+                return reason_set(ret_reason, -EBADMSG, "empty token");
 
         /* RFC 7515 §7.1: BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(signature), nothing else
          * (the JSON serialisation starts with '{' and has no dots: refused here). */
         dot1 = memchr(compact, '.', len);
         dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t) (dot1 + 1 - compact)) : NULL;
         if (!dot2 || memchr(dot2 + 1, '.', len - (size_t) (dot2 + 1 - compact)))
-                return refuse(ret_reason, -EBADMSG, "not a compact JWS of three parts");
+                return reason_set(ret_reason, -EBADMSG, "not a compact JWS of three parts");
         if (dot1 == compact)
-                return refuse(ret_reason, -EBADMSG, "empty header");
+                return reason_set(ret_reason, -EBADMSG, "empty header");
         if (dot2 + 1 == compact + len)
-                return refuse(ret_reason, -EBADMSG, "empty signature");
+                return reason_set(ret_reason, -EBADMSG, "empty signature");
 
         if (base64url_decode(compact, (size_t) (dot1 - compact), &header_text, &header_size) < 0)
-                return refuse(ret_reason, -EBADMSG, "header is not strict base64url");
+                return reason_set(ret_reason, -EBADMSG, "header is not strict base64url");
         if (base64url_decode(dot1 + 1, (size_t) (dot2 - dot1 - 1), &payload, &payload_size) < 0)
-                return refuse(ret_reason, -EBADMSG, "payload is not strict base64url");
+                return reason_set(ret_reason, -EBADMSG, "payload is not strict base64url");
         if (base64url_decode(dot2 + 1, len - (size_t) (dot2 + 1 - compact), &sig, &sig_size) < 0)
-                return refuse(ret_reason, -EBADMSG, "signature is not strict base64url");
+                return reason_set(ret_reason, -EBADMSG, "signature is not strict base64url");
 
         r = json_parse_strict((const char *) header_text, header_size, &header);
         if (r == -ENOTUNIQ)
-                return refuse(ret_reason, -EBADMSG, "header has a member name twice");
+                return reason_set(ret_reason, -EBADMSG, "header has a member name twice");
         if (r == -EILSEQ)
-                return refuse(ret_reason, -EBADMSG, "header contains a NUL character");
+                return reason_set(ret_reason, -EBADMSG, "header contains a NUL character");
         if (r == -E2BIG)
-                return refuse(ret_reason, -E2BIG, "header JSON nested too deep");
+                return reason_set(ret_reason, -E2BIG, "header JSON nested too deep");
         if (r < 0 || !json_object_is_type(header, json_type_object))
-                return refuse(ret_reason, -EBADMSG, "header is not a JSON object");
+                return reason_set(ret_reason, -EBADMSG, "header is not a JSON object");
 
         /* RFC 7515 §4.1.11: we understand no extension, so a critical one means refusal. */
         if (json_object_object_get_ex(header, "crit", NULL))
-                return refuse(ret_reason, -EPERM, "crit header present");
+                return reason_set(ret_reason, -EPERM, "crit header present");
         /* jku, x5u, jwk, x5c are deliberately never looked at: keys only come from the issuer's JWKS. */
 
         /* RFC 9068 §2.1: a JWT access token says typ at+jwt. Signed by the same key, with our client_id as
@@ -291,26 +268,26 @@ int jws_verify_bytes(const char *compact, size_t len, const Jwks *keys, char *co
                 const char *typ = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 
                 if (!typ || strcasecmp(typ, "at+jwt") == 0 || strcasecmp(typ, "application/at+jwt") == 0)
-                        return refuse(ret_reason, -EPERM, "typ is not an ID token's");
+                        return reason_set(ret_reason, -EPERM, "typ is not an ID token's");
         }
 
         if (!json_object_object_get_ex(header, "alg", &v) || !json_object_is_type(v, json_type_string))
-                return refuse(ret_reason, -EBADMSG, "header without an alg string");
+                return reason_set(ret_reason, -EBADMSG, "header without an alg string");
         alg_name = json_object_get_string(v);
-        q = quote_short(alg_name);
+        q = text_quote(alg_name, QUOTE_MAX, /* ascii_only= */ false);
         if (strcasecmp(alg_name, "none") == 0)
-                return refuse(ret_reason, -EPERM, "alg '%s' (unsigned) refused", strna(q));
+                return reason_set(ret_reason, -EPERM, "alg '%s' (unsigned) refused", strna(q));
         if (strncasecmp(alg_name, "HS", 2) == 0)
-                return refuse(ret_reason, -EPERM, "alg '%s' (HMAC) refused", strna(q));
+                return reason_set(ret_reason, -EPERM, "alg '%s' (HMAC) refused", strna(q));
         a = jwa_alg_from_string(alg_name);
         if (!a)
-                return refuse(ret_reason, -EPERM, "alg '%s' not supported", strna(q));
+                return reason_set(ret_reason, -EPERM, "alg '%s' not supported", strna(q));
         if (!alg_allowed(a->name, allowed_algs))
-                return refuse(ret_reason, -EPERM, "alg '%s' not in the allowed list", a->name);
+                return reason_set(ret_reason, -EPERM, "alg '%s' not in the allowed list", a->name);
 
         if (json_object_object_get_ex(header, "kid", &v)) {
                 if (!json_object_is_type(v, json_type_string))
-                        return refuse(ret_reason, -EBADMSG, "kid is not a string");
+                        return reason_set(ret_reason, -EBADMSG, "kid is not a string");
                 kid = json_object_get_string(v);
         }
 
@@ -331,20 +308,21 @@ int jws_verify_bytes(const char *compact, size_t len, const Jwks *keys, char *co
         }
         if (kid) {
                 free(q);
-                q = quote_short(kid);
+                q = text_quote(kid, QUOTE_MAX, /* ascii_only= */ false);
                 if (!kid_known)
-                        return refuse(ret_reason, -ENOKEY, "no key with kid '%s'", strna(q));
+                        return reason_set(ret_reason, -ENOKEY, "no key with kid '%s'", strna(q));
                 if (n_candidates == 0)
-                        return refuse(ret_reason, -EPERM, "key '%s' does not fit alg %s", strna(q), a->name);
+                        return reason_set(ret_reason, -EPERM, "key '%s' does not fit alg %s",
+                                          strna(q), a->name);
                 if (n_candidates > 1)
-                        return refuse(ret_reason, -EPERM, "kid '%s' names several keys", strna(q));
+                        return reason_set(ret_reason, -EPERM, "kid '%s' names several keys", strna(q));
         } else if (n_candidates == 0)
-                return refuse(ret_reason, -ENOKEY, "no key fits alg %s", a->name);
+                return reason_set(ret_reason, -ENOKEY, "no key fits alg %s", a->name);
 
         for (size_t i = 0; i < n_candidates; i++) {
                 r = jws_verify_raw(a->name, candidates[i]->pkey, compact, (size_t) (dot2 - compact), sig, sig_size);
                 if (r == -ENOMEM)
-                        return refuse(ret_reason, r, "out of memory");
+                        return reason_set(ret_reason, r, "out of memory");
                 if (r >= 0) {
                         if (ret_payload_size)
                                 *ret_payload_size = payload_size;
@@ -353,7 +331,7 @@ int jws_verify_bytes(const char *compact, size_t len, const Jwks *keys, char *co
                         return 0;
                 }
         }
-        return refuse(ret_reason, -EBADMSG, "%s signature does not verify", a->name);
+        return reason_set(ret_reason, -EBADMSG, "%s signature does not verify", a->name);
 }
 
 int jws_verify(const char *compact, size_t len, const Jwks *keys, char *const *allowed_algs,
@@ -368,13 +346,13 @@ int jws_verify(const char *compact, size_t len, const Jwks *keys, char *const *a
                 return r;
         r = json_parse_strict((const char *) payload, size, &o);
         if (r == -ENOTUNIQ)
-                return refuse(ret_reason, -EBADMSG, "payload has a member name twice");
+                return reason_set(ret_reason, -EBADMSG, "payload has a member name twice");
         if (r == -EILSEQ)
-                return refuse(ret_reason, -EBADMSG, "payload contains a NUL character");
+                return reason_set(ret_reason, -EBADMSG, "payload contains a NUL character");
         if (r == -E2BIG)
-                return refuse(ret_reason, -E2BIG, "payload JSON nested too deep");
+                return reason_set(ret_reason, -E2BIG, "payload JSON nested too deep");
         if (r < 0 || !json_object_is_type(o, json_type_object))
-                return refuse(ret_reason, -EBADMSG, "payload is not a JSON object");
+                return reason_set(ret_reason, -EBADMSG, "payload is not a JSON object");
         if (ret_payload)
                 *ret_payload = TAKE_PTR(o);
         return 0;

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "macro.h"
 #include "oauth.h"
+#include "reason.h"
 #include "url-policy.h"
 
 /* ---- form encoding ----------------------------------------------------------------------------- */
@@ -432,17 +433,15 @@ int oauth_parse_discovery(const char *body, size_t len, const char *expected_iss
         const char *issuer;
         int r;
 
-#define REASON(s) (ret_reason ? (void) (*ret_reason = strdup(s)) : (void) 0, -EBADMSG)
-
         r = json_parse_strict(body, len, &o);
         if (r < 0 || !json_object_is_type(o, json_type_object))
-                return REASON("not a JSON object");
+                return reason_set(ret_reason, -EBADMSG, "not a JSON object");
         issuer = reply_string(o, "issuer");
         if (!issuer)
-                return REASON("no issuer");
+                return reason_set(ret_reason, -EBADMSG, "no issuer");
         /* OpenID Connect Discovery §4.3: exactly the issuer we were configured with. */
         if (!streq_ptr(issuer, expected_issuer))
-                return REASON("issuer differs from the configured one");
+                return reason_set(ret_reason, -EBADMSG, "issuer differs from the configured one");
 
         for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
                 const char *v = reply_string(o, fields[i].name);
@@ -450,11 +449,13 @@ int oauth_parse_discovery(const char *body, size_t len, const char *expected_iss
 
                 if (!v) {
                         if (json_object_object_get_ex(o, fields[i].name, NULL) || fields[i].required)
-                                return REASON(fields[i].required ? "missing jwks_uri" : "an endpoint is not a string");
+                                return reason_set(ret_reason, -EBADMSG,
+                                                  fields[i].required ? "missing jwks_uri" :
+                                                                       "an endpoint is not a string");
                         continue;
                 }
                 if (!uri_ok(v, allow_http_loopback))
-                        return REASON("an endpoint is not an https URL");
+                        return reason_set(ret_reason, -EBADMSG, "an endpoint is not an https URL");
                 *target = strdup(v);
                 if (!*target)
                         return -ENOMEM;
@@ -465,5 +466,4 @@ int oauth_parse_discovery(const char *body, size_t len, const char *expected_iss
         *ret = d;
         d = (Discovery) {};
         return 0;
-#undef REASON
 }

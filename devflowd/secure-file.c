@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <stdbool.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,20 +11,8 @@
 #include <unistd.h>
 
 #include "macro.h"
+#include "reason.h"
 #include "secure-file.h"
-
-static int why(char **ret_why, int r, const char *fmt, ...) _printf_(3, 4);
-static int why(char **ret_why, int r, const char *fmt, ...) {
-        va_list ap;
-
-        if (ret_why) {
-                va_start(ap, fmt);
-                if (vasprintf(ret_why, fmt, ap) < 0)
-                        *ret_why = NULL;
-                va_end(ap);
-        }
-        return r;
-}
 
 static bool owner_ok(const struct stat *st) {
         return st->st_uid == 0 || st->st_uid == geteuid();
@@ -35,14 +22,18 @@ int check_secure_stat(const struct stat *st, const char *path, SecureFileKind ki
         mode_t mode = st->st_mode & 07777, deny = kind == SECURE_FILE_SECRET ? 0077 : 0022;
 
         if (kind == SECURE_FILE_DIRECTORY ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode))
-                return why(ret_why, -EBADFD, kind == SECURE_FILE_DIRECTORY ? "is not a directory" : "is not a regular file");
+                return reason_set(ret_why, -EBADFD,
+                                  kind == SECURE_FILE_DIRECTORY ? "is not a directory" :
+                                                                  "is not a regular file");
         if (!owner_ok(st))
-                return why(ret_why, -EPERM, "is owned by uid %u, not by root; run: chown root:root %s",
-                           (unsigned) st->st_uid, path);
+                return reason_set(ret_why, -EPERM,
+                                  "is owned by uid %u, not by root; run: chown root:root %s",
+                                  (unsigned) st->st_uid, path);
         if (mode & deny)
-                return why(ret_why, -EPERM, "is %s by group or others (mode %04o); run: chmod %04o %s",
-                           kind == SECURE_FILE_SECRET ? "readable or writable" : "writable",
-                           (unsigned) mode, (unsigned) (mode & ~deny), path);
+                return reason_set(ret_why, -EPERM,
+                                  "is %s by group or others (mode %04o); run: chmod %04o %s",
+                                  kind == SECURE_FILE_SECRET ? "readable or writable" : "writable",
+                                  (unsigned) mode, (unsigned) (mode & ~deny), path);
         return 0;
 }
 
@@ -59,21 +50,28 @@ static int check_dir_chain(char *dir, bool lexical, char **ret_why) {
                 char *slash;
 
                 if ((lexical ? lstat(dir, &st) : stat(dir, &st)) < 0)
-                        return why(ret_why, -errno, "is in %s, which cannot be examined: %m", dir);
+                        return reason_set(ret_why, -errno, "is in %s, which cannot be examined: %m", dir);
                 mode = st.st_mode & 07777;
                 if (S_ISLNK(st.st_mode)) {
                         if (!owner_ok(&st))
-                                return why(ret_why, -EPERM, "is reached through %s, a symbolic link owned by uid %u, "
-                                           "not by root; run: chown -h root:root %s", dir, (unsigned) st.st_uid, dir);
+                                return reason_set(ret_why, -EPERM,
+                                                  "is reached through %s, a symbolic link owned by uid %u, "
+                                                  "not by root; run: chown -h root:root %s",
+                                                  dir, (unsigned) st.st_uid, dir);
                 } else if (!owner_ok(&st))
-                        return why(ret_why, -EPERM, "is in %s, which is owned by uid %u, not by root; run: "
-                                   "chown root:root %s", dir, (unsigned) st.st_uid, dir);
+                        return reason_set(ret_why, -EPERM,
+                                          "is in %s, which is owned by uid %u, not by root; run: "
+                                          "chown root:root %s", dir, (unsigned) st.st_uid, dir);
                 else if ((mode & 0022) && own && (mode & S_ISVTX))
-                        return why(ret_why, -EPERM, "is in %s, which others may write to (mode %04o); move it into "
-                                   "a directory only root can write to, such as /etc/devflow", dir, (unsigned) mode);
+                        return reason_set(ret_why, -EPERM,
+                                          "is in %s, which others may write to (mode %04o); move it into "
+                                          "a directory only root can write to, such as /etc/devflow",
+                                          dir, (unsigned) mode);
                 else if ((mode & 0022) && !(mode & S_ISVTX))
-                        return why(ret_why, -EPERM, "is in %s, which group or others may write to (mode %04o); run: "
-                                   "chmod %04o %s", dir, (unsigned) mode, (unsigned) (mode & ~0022), dir);
+                        return reason_set(ret_why, -EPERM,
+                                          "is in %s, which group or others may write to (mode %04o); run: "
+                                          "chmod %04o %s",
+                                          dir, (unsigned) mode, (unsigned) (mode & ~0022), dir);
                 slash = strrchr(dir, '/');
                 if (!slash || streq(dir, "/"))
                         return 0;
@@ -90,11 +88,11 @@ int check_secure_parents(const char *path, char **ret_why) {
                 return -ENOMEM;
         slash = strrchr(copy, '/');
         if (copy[0] != '/' || !slash)
-                return why(ret_why, -EINVAL, "is not an absolute path");
+                return reason_set(ret_why, -EINVAL, "is not an absolute path");
         slash[slash == copy ? 1 : 0] = 0;
         dir = realpath(copy, NULL);
         if (!dir)
-                return why(ret_why, -errno, "is in a directory that cannot be resolved: %m");
+                return reason_set(ret_why, -errno, "is in a directory that cannot be resolved: %m");
 
         r = check_dir_chain(copy, /* lexical= */ true, ret_why);
         if (r < 0)
@@ -107,8 +105,9 @@ static int open_secure(const char *path, char **ret_why) {
         if (fd < 0) {
                 int r = -errno;
                 if (r == -ELOOP)
-                        return why(ret_why, r, "is a symbolic link; point the key at the file itself");
-                return why(ret_why, r, "cannot be opened: %s", strerror(-r));
+                        return reason_set(ret_why, r,
+                                          "is a symbolic link; point the key at the file itself");
+                return reason_set(ret_why, r, "cannot be opened: %s", strerror(-r));
         }
         return fd;
 }
@@ -123,12 +122,12 @@ int check_file_kind(const char *path, SecureFileKind kind, char **ret_why) {
         else {
                 fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
                 if (fd < 0)
-                        return why(ret_why, -errno, "cannot be opened: %m");
+                        return reason_set(ret_why, -errno, "cannot be opened: %m");
         }
         if (fd < 0)
                 return fd;
         if (fstat(fd, &st) < 0)
-                return why(ret_why, -errno, "cannot be examined: %m");
+                return reason_set(ret_why, -errno, "cannot be examined: %m");
         r = check_secure_stat(&st, path, kind, ret_why);
         if (r < 0 || kind != SECURE_FILE_SECRET)
                 return r;
@@ -150,12 +149,12 @@ int read_secure_file(const char *path, size_t max_size, char **ret_content, char
         if (fd < 0)
                 return fd;
         if (fstat(fd, &st) < 0)
-                return why(ret_why, -errno, "cannot be examined: %m");
+                return reason_set(ret_why, -errno, "cannot be examined: %m");
         r = check_secure_stat(&st, path, SECURE_FILE_SECRET, ret_why);
         if (r < 0)
                 return r;
         if ((uint64_t) st.st_size > max_size)
-                return why(ret_why, -EFBIG, "is larger than %zu bytes", max_size);
+                return reason_set(ret_why, -EFBIG, "is larger than %zu bytes", max_size);
         r = check_secure_parents(path, ret_why);
         if (r < 0)
                 return r;
@@ -168,19 +167,19 @@ int read_secure_file(const char *path, size_t max_size, char **ret_content, char
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
-                        r = why(ret_why, -errno, "cannot be read: %m");
+                        r = reason_set(ret_why, -errno, "cannot be read: %m");
                         break;
                 }
                 if (k == 0)
                         break;
                 n += (size_t) k;
                 if (n > max_size) {
-                        r = why(ret_why, -EFBIG, "is larger than %zu bytes", max_size);
+                        r = reason_set(ret_why, -EFBIG, "is larger than %zu bytes", max_size);
                         break;
                 }
         }
         if (r >= 0 && memchr(buf, 0, n))
-                r = why(ret_why, -EBADMSG, "contains a NUL byte");
+                r = reason_set(ret_why, -EBADMSG, "contains a NUL byte");
         if (r < 0) {
                 explicit_bzero(buf, max_size + 1);
                 free(buf);

@@ -2,11 +2,11 @@
 
 #include <errno.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "macro.h"
+#include "reason.h"
 #include "secure-file.h"
 #include "user-util.h"
 #include "usermap.h"
@@ -38,28 +38,24 @@ size_t usermap_size(const UserMap *m) {
         return m ? m->n : 0;
 }
 
+/* A reason with "FILE:LINE: " (or "FILE: " for the whole file) in front. */
 _printf_(4, 5)
 static int set_error(char **ret_error, const char *filename, unsigned line, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL;
-        char *s;
         va_list ap;
-        int r;
 
         if (!ret_error)
                 return -EINVAL;
         va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap);
+        msg = reason_formatv(fmt, ap);
         va_end(ap);
-        if (r < 0)
+        if (!msg)
                 return -ENOMEM;
         if (line > 0)
-                r = asprintf(&s, "%s:%u: %s", strempty(filename), line, msg);
+                (void) reason_set(ret_error, -EINVAL, "%s:%u: %s", strempty(filename), line, msg);
         else
-                r = asprintf(&s, "%s: %s", strempty(filename), msg);
-        if (r < 0)
-                return -ENOMEM;
-        *ret_error = s;
-        return -EINVAL;
+                (void) reason_set(ret_error, -EINVAL, "%s: %s", strempty(filename), msg);
+        return *ret_error ? -EINVAL : -ENOMEM;
 }
 
 static bool is_blank(char c) {
@@ -213,10 +209,7 @@ int usermap_load(const char *path, UserMap **ret, char **ret_error) {
 
         /* The map decides who may log in: same ownership and mode rules as secrets. */
         r = read_secure_file(path, USERMAP_MAX_SIZE, &content, &why);
-        if (r < 0) {
-                if (ret_error && asprintf(ret_error, "%s: %s", path, why ?: "cannot be read") < 0)
-                        return -ENOMEM;
-                return r;
-        }
+        if (r < 0)
+                return reason_set(ret_error, r, "%s: %s", path, why ?: "cannot be read");
         return usermap_parse(content, strlen(content), path, ret, ret_error);
 }

@@ -126,6 +126,9 @@ TEST(every_type_accepts) {
         config_free(c);
 }
 
+#define TEN "abcdefghij"
+#define E_TEN "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"      /* 10 é, 20 bytes */
+
 TEST(error_messages_name_file_line_key) {
         static const struct { const char *extra, *expected; } cases[] = {
                 { "http_timeout = ten\n", "devflowd.conf:4: [idp] http_timeout: expected seconds, got 'ten'" },
@@ -153,6 +156,11 @@ TEST(error_messages_name_file_line_key) {
                 { "[login]\nlowercase = 2\n", "devflowd.conf:5: [login] lowercase: expected yes or no, got '2'" },
                 { "[idp\n", "devflowd.conf:4: malformed section header" },
                 { "client_secret = a\nclient_secret_file = /nonexistent\n", "[idp] client_secret_file: set either client_secret or client_secret_file, not both" },
+                /* A quoted value is at most 64 bytes, cut at a character boundary and marked "...". */
+                { "http_timeout = " TEN TEN TEN TEN TEN TEN TEN "\n",
+                  "devflowd.conf:4: [idp] http_timeout: expected seconds, got '" TEN TEN TEN TEN TEN TEN "a...'\n" },
+                { "http_timeout = " E_TEN E_TEN E_TEN E_TEN "\n",
+                  "devflowd.conf:4: [idp] http_timeout: expected seconds, got '" E_TEN E_TEN E_TEN "...'\n" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
