@@ -117,6 +117,9 @@ bench_daemon_stop() {
 }
 
 idp_set() { idp_ctl config "$1" >/dev/null; }
+# idp_fresh INTERVAL: the fake IdP forgets its flows and its request log; codes last an hour (a big run's
+# first flows must not expire while it fills)
+idp_fresh() { idp_ctl reset '{}' >/dev/null; idp_set "{\"interval\":$1,\"expires_in\":3600}"; }
 
 PAMCONF=$TEST_DIR/pamconf
 mkdir -p "$PAMCONF"
@@ -234,8 +237,7 @@ fi
 # polled, then CPU over 30 s and the polling accuracy and early polls of that window.
 cap_run() {
         local n=$1 p=$2 iv=${3:-5} rss0 rss1 c0 c1 i0 i1 t0 t1 out fpid polls
-        idp_ctl reset '{}' >/dev/null
-        idp_set "{\"interval\":$iv}"
+        idp_fresh "$iv"
         write_conf
         bench_daemon_start
         "$FLOOD" --user "$BUSER" --count 20 --cancel-after 0 >/dev/null      # warm: discovery, TLS
@@ -298,8 +300,7 @@ adm_churn() {   # adm_churn NAME: one timed start + Cancel run
 }
 if want admission; then
         section admission
-        idp_ctl reset '{}' >/dev/null
-        idp_set '{"interval":5}'
+        idp_fresh 5
         write_conf
         bench_daemon_start
         "$FLOOD" --user "$BUSER" --count 1000 --concurrency 128 --cancel-after 0 >/dev/null     # warm
@@ -347,8 +348,7 @@ fi
 # linger would add a constant, not a slope. The whole run stops starting flows after CHURN_SECONDS.
 if want churn; then
         section churn
-        idp_ctl reset '{}' >/dev/null
-        idp_set '{"interval":5}'
+        idp_fresh 5
         write_conf
         bench_daemon_start
         "$FLOOD" --user "$BUSER" --count 1000 --concurrency 64 --cancel-after 0 >"$TEST_DIR/churn1k.out"
@@ -362,6 +362,7 @@ if want churn; then
                 "$FLOOD" --user "$BUSER" --count "$n" --concurrency 128 --cancel-after 0 \
                         --max-seconds "$((deadline - $(date +%s)))" >"$TEST_DIR/churn-step.out"
                 total=$((total + $(kv "$TEST_DIR/churn-step.out" started)))
+                idp_fresh 5     # the step's flows are gone: keep the fake IdP's memory and log small
                 sed -n 's/^rate_per_s /churn_rate_per_s /p' "$TEST_DIR/churn-step.out" >>"$SAMPLES"
                 sleep 1
                 echo "$total $(rss_kib "$DAEMON_PID")" >>"$series"
@@ -401,8 +402,7 @@ spin_stop() {
 }
 if want overload; then
         section overload
-        idp_ctl reset '{}' >/dev/null
-        idp_set '{"interval":5}'
+        idp_fresh 5
         write_conf
         bench_daemon_start
         "$FLOOD" --user "$BUSER" --count 20 --cancel-after 0 >/dev/null      # warm
