@@ -213,6 +213,8 @@ FIGURES = [
     ("ovl_after_started", "f. StartLogin after the load: flows started of 100", "flows", "100",
      ("==", 100, "all")),
     ("ovl_after_p99_ms", "StartLogin answer time p99 after the load", "ms", "", None),
+    "# every section",
+    ("daemon_lost", "the daemon had exited by itself when stopped (per start)", "", "0", ("==", 0, "all")),
 ]
 
 

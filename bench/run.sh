@@ -21,7 +21,7 @@ q() { if [ "$QUICK" = 1 ]; then echo "$2"; else echo "$1"; fi; }     # q FULL QU
 CAP_RUNS=${BENCH_CAP_RUNS:-$(q 2 1)}
 CAP_BIG=${BENCH_CAP_BIG:-$(q 100000 0)}
 CAP_BIG_INTERVAL=${BENCH_CAP_BIG_INTERVAL:-60}
-ADM_HELD=${BENCH_ADM_HELD:-$(q 50000 5000)}
+ADM_HELD=${BENCH_ADM_HELD:-$(q 40000 5000)}
 ADM_SECONDS=${BENCH_ADM_SECONDS:-$(q 20 5)}
 CHURN=${BENCH_CHURN:-$(q 1000000 20000)}
 CHURN_STEP=${BENCH_CHURN_STEP:-$((CHURN / 10))}
@@ -44,6 +44,8 @@ sample() { echo "$1 $2" >>"$SAMPLES"; }
 meta() { echo "$1 $2" >>"$META"; }
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 now_ms() { date +%s%3N; }
+# nap SECONDS: sleep in the background and wait, so that a signal's trap runs at once
+nap() { sleep "$1" & wait $!; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 ctxt_switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches:/ { n += $2 } END { print n + 0 }'; }
@@ -111,7 +113,14 @@ bench_daemon_start() {
         t_track "$DAEMON_PID"
         wait_for 20 bus_has_name net.devflow.Devflow1 || { echo "bench: devflowd did not start"; tail "$DAEMON_LOG"; exit 1; }
 }
+# Stops the daemon; a daemon that had already exited (lost the bus, crashed) is a figure of its own.
 bench_daemon_stop() {
+        if [ -n "${DAEMON_PID:-}" ] && ! daemon_alive; then
+                sample daemon_lost 1
+                say "devflowd had exited by itself: $(grep -v 'audit: ' "$DAEMON_LOG" | tail -n 2 | tr '\n' ' ')"
+        elif [ -n "${DAEMON_PID:-}" ]; then
+                sample daemon_lost 0
+        fi
         daemon_stop
         wait_for 10 sh -c '! dbus-send --system --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.NameHasOwner string:net.devflow.Devflow1 | grep -q "boolean true"'
 }
@@ -165,7 +174,7 @@ if want idle; then
         bench_daemon_start
         sleep 2
         c0=$(cpu_ticks "$DAEMON_PID"); w0=$(ctxt_switches "$DAEMON_PID"); t0=$(now_ms)
-        sleep "$IDLE_SECONDS"
+        nap "$IDLE_SECONDS"
         c1=$(cpu_ticks "$DAEMON_PID"); w1=$(ctxt_switches "$DAEMON_PID"); t1=$(now_ms)
         sample idle_rss_kib "$(rss_kib "$DAEMON_PID")"
         awk -v c="$((c1 - c0))" -v w="$((w1 - w0))" -v hz="$(getconf CLK_TCK)" -v ms="$((t1 - t0))" 'BEGIN {
@@ -250,7 +259,12 @@ cap_run() {
         wait_for 1200 grep -q '^ready' "$out" || { say "flood $n did not finish"; }
         sed -n 's/^started /'"$p"'_held /p; s/^rate_per_s /'"$p"'_start_rate /p' "$out" >>"$SAMPLES"
         grep '^error' "$out" >&2
-        sleep "$((iv + 1))"     # every flow polls once, the allocator settles
+        nap "$((iv + 1))"       # every flow polls once, the allocator settles
+        if ! daemon_alive; then
+                kill -TERM "$fpid"; wait "$fpid" 2>/dev/null
+                bench_daemon_stop
+                return
+        fi
         rss1=$(rss_kib "$DAEMON_PID")
         awk -v a="$rss0" -v b="$rss1" -v n="$n" -v p="$p" 'BEGIN { printf "%s_rss_per_flow_kib %.3f\n", p, (b - a) / n }' >>"$SAMPLES"
         t0=$(now_ms); c0=$(cpu_ticks "$DAEMON_PID"); i0=$(cpu_ticks "$IDP_PID")
@@ -258,7 +272,7 @@ cap_run() {
                 # BENCH_PERF=1: profile the daemon in this window (perf adds a little CPU of its own)
                 perf record -q -g -o "$RES/perf-$p.data" -p "$DAEMON_PID" -- sleep 30 >/dev/null 2>&1
         else
-                sleep 30
+                nap 30
         fi
         t1=$(now_ms); c1=$(cpu_ticks "$DAEMON_PID"); i1=$(cpu_ticks "$IDP_PID")
         python3 "$TOP/bench/analyze.py" polls "$IDP_DIR/requests.jsonl" "$t0" "$t1" >"$TEST_DIR/polls-$p.txt"
@@ -314,7 +328,7 @@ if want admission; then
         say "admission fill: $(tr '\n' ' ' <"$out")"
         r1=$(adm_churn held)
         kill -TERM "$fpid"; wait "$fpid" 2>/dev/null
-        sleep 5         # the daemon cancels the held flows of the closed connection
+        nap 5           # the daemon cancels the held flows of the closed connection
         r2=$(adm_churn none-again)
         sample adm_rate_none_per_s "$r0"
         sample adm_rate_none_per_s "$r2"
@@ -373,7 +387,7 @@ if want churn; then
         sed -n 's/^growth_kib_per_100k /churn_growth_kib_per_100k /p; s/^plateau_rss_kib /churn_rss_plateau_kib /p;
                 s/^end_rss_kib /churn_rss_end_kib /p' "$TEST_DIR/growth.txt" >>"$SAMPLES"
         cp "$series" "$RES/churn-series.txt"
-        sleep 32        # a finished flow that lingers is gone after 30 s
+        nap 32          # a finished flow that lingers is gone after 30 s
         sample churn_rss_linger_kib "$(rss_kib "$DAEMON_PID")"
         say "churn: $(tr '\n' ' ' <"$TEST_DIR/growth.txt"), 32 s later $(rss_kib "$DAEMON_PID") KiB"
         bench_daemon_stop
@@ -412,9 +426,9 @@ if want overload; then
         t_track "$fpid"
         wait_for 600 grep -q '^ready' "$out" || say "flood $OVL_FLOWS did not finish"
         sample ovl_held "$(kv "$out" started)"
-        sleep 6
+        nap 6
         t0=$(now_ms)
-        sleep 15
+        nap 15
         t1=$(now_ms)
         python3 "$TOP/bench/analyze.py" polls "$IDP_DIR/requests.jsonl" "$t0" "$t1" >"$TEST_DIR/ovl-before.txt"
         sample ovl_before_acc_p99_ms "$(kv "$TEST_DIR/ovl-before.txt" acc_p99_ms)"
@@ -425,12 +439,12 @@ if want overload; then
                 --max-seconds "$OVL_SECONDS" >"$TEST_DIR/ovl-load.out" 2>&1 &
         lpid=$!
         t_track "$lpid"
-        sleep "$OVL_SECONDS"
+        nap "$OVL_SECONDS"
         spin_stop
         l1=$(now_ms)
-        sleep 10
+        nap 10
         r0=$(now_ms)
-        sleep 20
+        nap 20
         r1=$(now_ms)
         wait "$lpid"    # its last calls' answers, and the Cancel 10 s after each (done by now)
         o=$TEST_DIR/ovl-load.out
