@@ -17,10 +17,11 @@
  * Every StartLogin call has the module's timeout (DEVFLOW_CALL_TIMEOUT_USEC): a call the daemon does not
  * answer in time counts as the error org.freedesktop.DBus.Error.NoReply (or .Timeout), as for the module.
  *
- * Prints "key value" lines: started, failed, error NAME COUNT, cancelled, elapsed_s, rate_per_s (flows
- * started per second, up to the first limit answer when there was one), limit_after (flows started
- * before the first limit answer, or -1), and the time from sending a StartLogin call to its answer,
- * whatever the answer (answer_p50_ms, answer_p99_ms, answer_max_ms). */
+ * Prints "key value" lines: started, failed, error NAME COUNT (StartLogin's answers), cancel_error NAME
+ * COUNT (Cancel()'s), cancelled, elapsed_s, rate_per_s (flows started per second, up to the first limit
+ * answer when there was one), limit_after (flows started before the first limit answer, or -1), and the
+ * time from sending a StartLogin call to its answer, whatever the answer (answer_p50_ms, answer_p99_ms,
+ * answer_max_ms). */
 
 #include <errno.h>
 #include <getopt.h>
@@ -57,7 +58,11 @@ static sd_event *event;
 static unsigned long issued, answered, started, failed, cancelled, cancels_outstanding, limit_after;
 static bool limit_seen, stopped;
 static uint64_t t_start, t_limit, t_last_start;
-static struct { char *name; unsigned long n; } errors[MAX_ERROR_NAMES];
+typedef struct ErrorCount {
+        char *name;
+        unsigned long n;
+} ErrorCount;
+static ErrorCount errors[MAX_ERROR_NAMES], cancel_errors[MAX_ERROR_NAMES];     /* StartLogin's, Cancel()'s */
 static Pending *queue;
 static size_t q_head, q_tail, q_cap;
 static sd_event_source *cancel_timer, *rate_timer;
@@ -65,15 +70,15 @@ static uint64_t *sent_at;               /* by call number: when each StartLogin 
 static double *answer_ms;               /* every answer's time, in the order they came */
 static size_t sent_cap, n_answers;
 
-static void count_error(const char *name) {
+static void count_error(ErrorCount *table, const char *name) {
         for (size_t i = 0; i < MAX_ERROR_NAMES; i++) {
-                if (!errors[i].name) {
-                        errors[i].name = strdup(name);
-                        errors[i].n = 1;
+                if (!table[i].name) {
+                        table[i].name = strdup(name);
+                        table[i].n = 1;
                         return;
                 }
-                if (strcmp(errors[i].name, name) == 0) {
-                        errors[i].n++;
+                if (strcmp(table[i].name, name) == 0) {
+                        table[i].n++;
                         return;
                 }
         }
@@ -89,7 +94,7 @@ static int on_cancel_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         cancels_outstanding--;
         r = devflow_reply_read_empty(m, &e);
         if (r < 0)
-                count_error(e.name ?: "parse");
+                count_error(cancel_errors, e.name ?: "parse");
         else
                 cancelled++;
         issue_more();
@@ -151,7 +156,7 @@ static int on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         r = devflow_start_login_reply_read(m, &e, &login);
         if (r < 0) {
                 failed++;
-                count_error(e.name ?: "parse");
+                count_error(errors, e.name ?: "parse");
                 if (!limit_seen && sd_bus_error_has_names(&e, DEVFLOW_ERROR_TOO_MANY_FLOWS,
                                                           DEVFLOW_ERROR_RATE_LIMITED)) {
                         limit_seen = true;
@@ -278,6 +283,8 @@ static void report(void) {
         }
         for (size_t i = 0; i < MAX_ERROR_NAMES && errors[i].name; i++)
                 printf("error %s %lu\n", errors[i].name, errors[i].n);
+        for (size_t i = 0; i < MAX_ERROR_NAMES && cancel_errors[i].name; i++)
+                printf("cancel_error %s %lu\n", cancel_errors[i].name, cancel_errors[i].n);
         fflush(stdout);
 }
 
@@ -373,8 +380,10 @@ int main(int argc, char *argv[]) {
         sd_event_source_unref(cancel_timer);
         sd_bus_flush_close_unref(bus);
         sd_event_unref(event);
-        for (size_t i = 0; i < MAX_ERROR_NAMES && errors[i].name; i++)
+        for (size_t i = 0; i < MAX_ERROR_NAMES; i++) {
                 free(errors[i].name);
+                free(cancel_errors[i].name);
+        }
         while (q_head < q_tail)
                 free(queue[q_head++].path);
         free(queue);
