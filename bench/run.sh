@@ -44,8 +44,11 @@ sample() { echo "$1 $2" >>"$SAMPLES"; }
 meta() { echo "$1 $2" >>"$META"; }
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 now_ms() { date +%s%3N; }
-# nap SECONDS: sleep in the background and wait, so that a signal's trap runs at once
-nap() { sleep "$1" & wait $!; }
+# nap SECONDS: sleep in the background and wait, so that a signal's trap runs at once (and stops the sleep)
+NAP_PID=
+nap() { sleep "$1" & NAP_PID=$!; wait "$NAP_PID"; NAP_PID=; }
+bench_exit() { [ -n "$NAP_PID" ] && kill "$NAP_PID" 2>/dev/null; t_cleanup; }
+trap bench_exit EXIT
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 ctxt_switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches:/ { n += $2 } END { print n + 0 }'; }
