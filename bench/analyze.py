@@ -128,7 +128,7 @@ OPS = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a >
 FIGURES = [
     "# g. idle (no flow since start)",
     ("idle_rss_kib", "daemon RSS, idle", "KiB", "", None),
-    ("idle_cpu_pct", "daemon CPU, idle (30 s)", "% core", "< 0.1", ("<", 0.1, "all")),
+    ("idle_cpu_pct", "daemon CPU, idle (BENCH_IDLE_SECONDS)", "% core", "< 0.1", ("<", 0.1, "all")),
     ("idle_wakeups_per_s", "daemon context switches per second, idle", "1/s", "", None),
     "# latency",
     ("rtt_ms", "IdP round trip (curl, kept-alive TLS, device endpoint)", "ms", "", None),
