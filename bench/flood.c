@@ -152,7 +152,8 @@ static int on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         int r;
 
         answered++;
-        answer_ms[n_answers++] = (double) (now_usec(CLOCK_MONOTONIC) - sent_at[(uintptr_t) userdata]) / 1000.0;
+        answer_ms[n_answers++] =
+                (double) (now_usec(CLOCK_MONOTONIC) - sent_at[(uintptr_t) userdata]) / 1000.0;
         r = devflow_start_login_reply_read(m, &e, &login);
         if (r < 0) {
                 failed++;
@@ -207,7 +208,8 @@ static int start_one(void) {
                                               .rhost = arg_rhost,
                                               .service = "flood",
                                               .poll = arg_poll,
-                                      }, DEVFLOW_CALL_TIMEOUT_USEC, on_start_reply, (void *) (uintptr_t) issued);
+                                      }, DEVFLOW_CALL_TIMEOUT_USEC, on_start_reply,
+                                      (void *) (uintptr_t) issued);
         if (r < 0)
                 return r;
         issued++;
@@ -305,7 +307,8 @@ static void maybe_done(void) {
 
 static int usage(void) {
         fprintf(stderr, "usage: flood --user U [--count N] [--concurrency C] [--rate R] [--cancel-after SEC]\n"
-                        "             [--stop-at-limit] [--hold] [--max-seconds S] [--rhost A] [--poll background|on-demand]\n");
+                        "             [--stop-at-limit] [--hold] [--max-seconds S] [--rhost A]\n"
+                        "             [--poll background|on-demand]\n");
         return 2;
 }
 
@@ -362,8 +365,9 @@ int main(int argc, char *argv[]) {
         if (r >= 0)
                 r = sd_event_source_set_enabled(cancel_timer, SD_EVENT_OFF);
         if (r >= 0 && arg_rate > 0)
-                r = sd_event_add_time_relative(event, &rate_timer, CLOCK_MONOTONIC, (uint64_t) (1e6 / arg_rate),
-                                               /* accuracy= */ 1000, on_rate_timer, NULL);
+                r = sd_event_add_time_relative(event, &rate_timer, CLOCK_MONOTONIC,
+                                               (uint64_t) (1e6 / arg_rate), /* accuracy= */ 1000,
+                                               on_rate_timer, NULL);
         if (r < 0) {
                 fprintf(stderr, "flood: setup: %s\n", strerror(-r));
                 return 1;

@@ -5,10 +5,10 @@
 # bench/results/latest.json. Method, goals, knobs and latest numbers: bench/README.md.
 #
 # Environment (README's table has the defaults): BENCH_ONLY (sections: idle latency op capacity admission
-# throughput churn overload), BENCH_QUICK=1 (a fast pass: fewer runs, smaller sizes), BENCH_STRICT=1 (exit 1
-# when a goal is MISSED), BENCH_CAP_RUNS, BENCH_CAP_BIG, BENCH_CAP_BIG_INTERVAL, BENCH_ADM_HELD,
-# BENCH_ADM_SECONDS, BENCH_CHURN, BENCH_CHURN_STEP, BENCH_CHURN_PLATEAU, BENCH_CHURN_SECONDS, BENCH_OVL_FLOWS,
-# BENCH_OVL_SECONDS, BENCH_OVL_RATE, BENCH_OVL_SPINNERS, BENCH_IDLE_SECONDS, BENCH_PERF=1.
+# throughput churn overload), BENCH_QUICK=1 (a fast pass: fewer runs, smaller sizes), BENCH_STRICT=1 (exit
+# 1 when a goal is MISSED), BENCH_CAP_RUNS, BENCH_CAP_BIG, BENCH_CAP_BIG_INTERVAL, BENCH_ADM_HELD,
+# BENCH_ADM_SECONDS, BENCH_CHURN, BENCH_CHURN_STEP, BENCH_CHURN_PLATEAU, BENCH_CHURN_SECONDS,
+# BENCH_OVL_FLOWS, BENCH_OVL_SECONDS, BENCH_OVL_RATE, BENCH_OVL_SPINNERS, BENCH_IDLE_SECONDS, BENCH_PERF=1.
 export DEVFLOWD=${DEVFLOWD:-$(cd "$(dirname "$0")/.." && pwd)/devflowd/devflowd}
 . "$(dirname "$0")/../tests/lib.sh"
 . "$TOP/tests/idp/idp.sh"
@@ -51,7 +51,9 @@ bench_exit() { [ -n "$NAP_PID" ] && kill "$NAP_PID" 2>/dev/null; t_cleanup; }
 trap bench_exit EXIT
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-ctxt_switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches:/ { n += $2 } END { print n + 0 }'; }
+ctxt_switches() {       # of every thread: each switch is a wakeup
+        cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches:/ { n += $2 } END { print n + 0 }'
+}
 # kv FILE KEY: the value of the "KEY value" line of a flood or analyze.py output (empty when none)
 kv() { awk -v k="$2" '$1 == k { print $2; exit }' "$1"; }
 # section NAME: starts timing a section; the previous one's duration goes to the meta file
