@@ -8,9 +8,11 @@
 #include "time-util.h"
 #include "timer-queue.h"
 
-/* Entries fired in one wake-up at most, so that a burst of deadlines does not keep the bus waiting: the rest
- * fire in the next loop iteration. */
-#define MAX_PER_WAKEUP 256U
+/* Entries fired in one wake-up at most; the rest fire in the next loop iteration, after the events that are
+ * pending already. A backlog (a loaded machine) then drains in small bursts between the replies instead of one
+ * burst of hundreds of requests, more than curl has connections for: its queue of transfers waiting for a
+ * connection costs it time linear in its length at every transfer's end, and the backlog would grow. */
+#define MAX_PER_WAKEUP 16U
 
 struct TimerQueue {
         sd_event_source *timer;
