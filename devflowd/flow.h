@@ -39,9 +39,9 @@ struct FlowIo {
 
 extern const FlowIo flow_io_default;
 
-/* How late a flow's timer may fire, so that the polls due within it go out in one wake-up (never early).
- * Not sd-event's default 250 ms of coalescing: the Enter of prompt=enter waits for this timer's poll. */
-#define FLOW_TIMER_ACCURACY_USEC (5 * USEC_PER_MSEC)
+/* How late a flow's timer may fire; the polls due within it go out in one wake-up (never early). 1 ms, not
+ * sd-event's default 250 ms of coalescing: the Enter of prompt=enter may wait for this timer's poll. */
+#define FLOW_TIMER_ACCURACY_USEC USEC_PER_MSEC
 
 /* What every flow shares, and the set of flows: the daemon's (manager.c embeds it), or a test's. A flow
  * links itself in when it is made and out when it is freed, and keeps the counts. */
