@@ -13,6 +13,11 @@
 #include "time-util.h"
 #include "url-policy.h"
 
+/* Easy handles kept for the next requests: curl_easy_init() and curl_easy_cleanup() allocate, set up and
+ * tear down a whole handle (several KiB of state, its lists and its TLS session cache) for every request,
+ * and thousands of flows each poll every 5 s. */
+#define MAX_IDLE_HANDLES 16U
+
 struct Http {
         sd_event *event;
         CURLM *multi;
@@ -20,6 +25,8 @@ struct Http {
         sd_event_source *now;           /* a oneshot defer source: curl's "0 ms", run in the next iteration */
         HttpOptions options;
         char *ca_file, *client_cert_file, *client_key_file;
+        CURL *idle[MAX_IDLE_HANDLES];
+        size_t n_idle;
 };
 
 struct HttpRequest {
@@ -42,13 +49,30 @@ static void slist_erase_and_free(struct curl_slist *l) {
         curl_slist_free_all(l);
 }
 
+static CURL *easy_get(Http *h) {
+        if (h->n_idle > 0)
+                return h->idle[--h->n_idle];
+        return curl_easy_init();
+}
+
+/* curl_easy_reset() drops every option the request set (its URL, headers, body and callbacks point into
+ * the request being freed); what curl received was freed with the transfer. */
+static void easy_put(Http *h, CURL *e) {
+        if (h->n_idle >= ELEMENTSOF(h->idle)) {
+                curl_easy_cleanup(e);
+                return;
+        }
+        curl_easy_reset(e);
+        h->idle[h->n_idle++] = e;
+}
+
 HttpRequest *http_request_free(HttpRequest *r) {
         if (!r)
                 return NULL;
         if (r->easy) {
                 if (r->running)
                         (void) curl_multi_remove_handle(r->http->multi, r->easy);
-                curl_easy_cleanup(r->easy);
+                easy_put(r->http, r->easy);
         }
         slist_erase_and_free(r->headers);
         erase_and_free(r->post_body);
@@ -313,6 +337,8 @@ Http *http_free(Http *h) {
                 curl_multi_cleanup(h->multi);
         sd_event_source_disable_unref(h->timer);
         sd_event_source_disable_unref(h->now);
+        for (size_t i = 0; i < h->n_idle; i++)
+                curl_easy_cleanup(h->idle[i]);
         sd_event_unref(h->event);
         free(h->ca_file);
         free(h->client_cert_file);
@@ -387,7 +413,7 @@ int http_request(Http *h, const char *url, const char *post_body, const char *au
         r->callback = callback;
         r->userdata = userdata;
 
-        r->easy = curl_easy_init();
+        r->easy = easy_get(h);
         if (!r->easy) {
                 http_request_free(r);
                 return -ENOMEM;
