@@ -148,7 +148,7 @@ static void finish(Flow *f, FlowState state, const char *error_name, const char 
         f->done = true;
 
         HOLD_REQUEST(f);
-        f->timer = sd_event_source_disable_unref(f->timer);
+        timer_queue_remove(f->ctx->timers, &f->timer);
         if (f->idp_wait)
                 f->idp_wait = io(f)->wait_free(f->idp_wait);
         wipe_secrets(f);
@@ -231,23 +231,10 @@ static void fail_transport(Flow *f, const HttpReply *reply, const char *what) {
 static void send_token_request(Flow *f);
 static void validate(Flow *f);
 
-static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
-
 static void arm_timer(Flow *f, uint64_t when) {
         int r;
 
-        if (f->timer) {
-                r = sd_event_source_set_time(f->timer, when);
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(f->timer, SD_EVENT_ONESHOT);
-        } else {
-                /* 1 ms, not sd-event's default 250 ms of coalescing: polls go out on time (the
-                 * Enter of prompt=enter waits for this timer's poll). */
-                r = sd_event_add_time(f->ctx->event, &f->timer, CLOCK_MONOTONIC, when,
-                                      /* accuracy= */ USEC_PER_MSEC, on_timer, f);
-                if (r >= 0)
-                        (void) sd_event_source_set_description(f->timer, "flow-timer");
-        }
+        r = timer_queue_add(f->ctx->timers, &f->timer, when);
         if (r < 0) {
                 log_error_errno(r, "Flow %s: failed to arm its timer: %m", f->id);
                 finish(f, FLOW_STATE_FAILED, DEVFLOW_ERROR_IDP_UNAVAILABLE, "Internal error in the login service.");
@@ -287,14 +274,13 @@ static void apply(Flow *f, FlowAction action, uint64_t when) {
         }
 }
 
-static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+static void on_timer(TimerQueueEntry *e, void *userdata) {
         Flow *f = userdata;
         uint64_t when = 0;
         FlowAction a;
 
         a = flow_machine_timer(&f->machine, mono_now(), &when);
         apply(f, a, when);
-        return 0;
 }
 
 /* RFC 7523 client assertion for private_key_jwt, or NULL for the other methods. */
@@ -680,6 +666,7 @@ int flow_new(FlowContext *c, const char *user, const char *rhost, const char *se
         if (!f)
                 return -ENOMEM;
         f->ctx = c;
+        f->timer = (TimerQueueEntry) { .callback = on_timer, .userdata = f };
         for (size_t i = 0; i < sizeof rnd; i++)
                 snprintf(f->id + 2 * i, 3, "%02x", rnd[i]);
 
@@ -728,7 +715,7 @@ Flow *flow_free(Flow *f) {
 
         if (f->req)
                 io(f)->http_request_free(f->req);
-        sd_event_source_disable_unref(f->timer);
+        timer_queue_remove(c->timers, &f->timer);
         sd_event_source_disable_unref(f->linger);
         if (f->idp_wait)
                 io(f)->wait_free(f->idp_wait);

@@ -12,6 +12,7 @@
 #include "flow-machine.h"
 #include "http.h"
 #include "idp.h"
+#include "timer-queue.h"
 #include "usermap.h"
 
 typedef struct Flow Flow;
@@ -38,6 +39,10 @@ struct FlowIo {
 
 extern const FlowIo flow_io_default;
 
+/* How late a flow's timer may fire; the polls due within it go out in one wake-up (never early). 1 ms, not
+ * sd-event's default 250 ms of coalescing: the Enter of prompt=enter may wait for this timer's poll. */
+#define FLOW_TIMER_ACCURACY_USEC USEC_PER_MSEC
+
 /* What every flow shares, and the set of flows: the daemon's (manager.c embeds it), or a test's. A flow
  * links itself in when it is made and out when it is freed, and keeps the counts. */
 typedef struct FlowContext {
@@ -45,6 +50,7 @@ typedef struct FlowContext {
         sd_event *event;
         sd_bus *bus;
         Http *http;
+        TimerQueue *timers;             /* every flow's timer (timer-queue.h), made with FLOW_TIMER_ACCURACY_USEC */
         Idp *idp;
         UserMap *usermap;
         EVP_PKEY *client_key;           /* private_key_jwt */
@@ -84,7 +90,7 @@ struct Flow {
         uint64_t expires_realtime;      /* µs, CLOCK_REALTIME */
 
         HttpRequest *req;
-        sd_event_source *timer;
+        TimerQueueEntry timer;          /* in ctx->timers */
         IdpWait *idp_wait;
         char *access_token, *id_token;  /* secrets, kept only while validating */
         json_object *claims;

@@ -13,12 +13,20 @@
 #include "time-util.h"
 #include "url-policy.h"
 
+/* Easy handles kept for the next requests: curl_easy_init() and curl_easy_cleanup() allocate, set up and
+ * tear down a whole handle (several KiB of state, its lists and its TLS session cache) for every request,
+ * and thousands of flows each poll every 5 s. */
+#define MAX_IDLE_HANDLES 16U
+
 struct Http {
         sd_event *event;
         CURLM *multi;
-        sd_event_source *timer;
+        sd_event_source *timer;         /* curl's timeout when it is > 0 ms */
+        sd_event_source *now;           /* a oneshot defer source: curl's "0 ms", run in the next iteration */
         HttpOptions options;
         char *ca_file, *client_cert_file, *client_key_file;
+        CURL *idle[MAX_IDLE_HANDLES];
+        size_t n_idle;
 };
 
 struct HttpRequest {
@@ -41,13 +49,30 @@ static void slist_erase_and_free(struct curl_slist *l) {
         curl_slist_free_all(l);
 }
 
+static CURL *easy_get(Http *h) {
+        if (h->n_idle > 0)
+                return h->idle[--h->n_idle];
+        return curl_easy_init();
+}
+
+/* curl_easy_reset() drops every option the request set (its URL, headers, body and callbacks point into
+ * the request being freed); what curl received was freed with the transfer. */
+static void easy_put(Http *h, CURL *e) {
+        if (h->n_idle >= ELEMENTSOF(h->idle)) {
+                curl_easy_cleanup(e);
+                return;
+        }
+        curl_easy_reset(e);
+        h->idle[h->n_idle++] = e;
+}
+
 HttpRequest *http_request_free(HttpRequest *r) {
         if (!r)
                 return NULL;
         if (r->easy) {
                 if (r->running)
                         (void) curl_multi_remove_handle(r->http->multi, r->easy);
-                curl_easy_cleanup(r->easy);
+                easy_put(r->http, r->easy);
         }
         slist_erase_and_free(r->headers);
         erase_and_free(r->post_body);
@@ -157,14 +182,21 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         return 0;
 }
 
-static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Http *h = userdata;
+static int run_timeout(Http *h) {
         int running;
 
         if (curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running) != CURLM_OK)
                 return log_error_errno(EIO, "curl_multi_socket_action() failed.");
         check_finished(h);
         return 0;
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        return run_timeout(userdata);
+}
+
+static int on_now(sd_event_source *s, void *userdata) {
+        return run_timeout(userdata);
 }
 
 static int curl_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
@@ -208,31 +240,51 @@ static int curl_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, v
         return 0;
 }
 
-/* Never calls curl: only (re)arms one relative one-shot timer, or disables it on -1. */
+static int enable(sd_event_source *s, int enabled) {
+        return !s || sd_event_source_set_enabled(s, enabled) >= 0 ? 0 : -1;
+}
+
+/* Never calls curl: each call replaces the previous timeout. -1 disables both sources; 0 ("now": a new
+ * transfer starts) enables the defer source, which runs in the next loop iteration without touching the
+ * kernel (a 0 ms timer re-armed sd-event's timerfd twice per request); anything else (re)arms one
+ * one-shot timer. */
 static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userp) {
         Http *h = userp;
-        uint64_t now;
+        uint64_t when;
         int r;
 
         if (timeout_ms < 0)
-                return h->timer ? (sd_event_source_set_enabled(h->timer, SD_EVENT_OFF) < 0 ? -1 : 0) : 0;
+                return enable(h->timer, SD_EVENT_OFF) < 0 ? -1 : enable(h->now, SD_EVENT_OFF);
 
+        if (timeout_ms == 0) {
+                if (enable(h->timer, SD_EVENT_OFF) < 0)
+                        return -1;
+                if (h->now)
+                        return enable(h->now, SD_EVENT_ONESHOT);
+                r = sd_event_add_defer(h->event, &h->now, on_now, h);
+                if (r < 0)
+                        return -1;
+                (void) sd_event_source_set_description(h->now, "curl-now");
+                return enable(h->now, SD_EVENT_ONESHOT);
+        }
+
+        if (enable(h->now, SD_EVENT_OFF) < 0)
+                return -1;
         /* curl means timeout_ms from this moment: count from a fresh clock, not the loop's cached time, which
          * lags in a busy iteration and would wake curl early for nothing. */
-        now = now_usec(CLOCK_MONOTONIC);
-        if (now == 0)
+        when = now_usec(CLOCK_MONOTONIC);
+        if (when == 0)
                 return -1;
-        now += (uint64_t) timeout_ms * USEC_PER_MSEC;
+        when += (uint64_t) timeout_ms * USEC_PER_MSEC;
 
         if (h->timer) {
-                if (sd_event_source_set_time(h->timer, now) < 0 ||
-                    sd_event_source_set_enabled(h->timer, SD_EVENT_ONESHOT) < 0)
+                if (sd_event_source_set_time(h->timer, when) < 0)
                         return -1;
-                return 0;
+                return enable(h->timer, SD_EVENT_ONESHOT);
         }
-        /* Accuracy 1 µs: curl's timeouts are exact ("0" means now: a new transfer starts then). The default
-         * (0 = 250 ms of coalescing) held every request back by up to 250 ms when nothing else woke us. */
-        r = sd_event_add_time(h->event, &h->timer, CLOCK_MONOTONIC, now, /* accuracy= */ 1, on_timer, h);
+        /* Accuracy 1 µs: curl's timeouts are exact. The default (0 = 250 ms of coalescing) held transfers
+         * back by up to 250 ms when nothing else woke us. */
+        r = sd_event_add_time(h->event, &h->timer, CLOCK_MONOTONIC, when, /* accuracy= */ 1, on_timer, h);
         if (r < 0)
                 return -1;
         (void) sd_event_source_set_description(h->timer, "curl-timer");
@@ -280,10 +332,13 @@ Http *http_free(Http *h) {
         if (!h)
                 return NULL;
         /* Requests are owned by their callers and must be gone already; curl calls back while
-         * cleaning up, so clean up the multi handle before dropping the timer. */
+         * cleaning up, so clean up the multi handle before dropping the timer and the defer source. */
         if (h->multi)
                 curl_multi_cleanup(h->multi);
         sd_event_source_disable_unref(h->timer);
+        sd_event_source_disable_unref(h->now);
+        for (size_t i = 0; i < h->n_idle; i++)
+                curl_easy_cleanup(h->idle[i]);
         sd_event_unref(h->event);
         free(h->ca_file);
         free(h->client_cert_file);
@@ -358,7 +413,7 @@ int http_request(Http *h, const char *url, const char *post_body, const char *au
         r->callback = callback;
         r->userdata = userdata;
 
-        r->easy = curl_easy_init();
+        r->easy = easy_get(h);
         if (!r->easy) {
                 http_request_free(r);
                 return -ENOMEM;

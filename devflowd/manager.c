@@ -561,6 +561,7 @@ static Manager *manager_free(Manager *m) {
                 return NULL;
         while (m->flows.flows)
                 flow_free(m->flows.flows);
+        timer_queue_free(m->flows.timers);
         while (m->rates) {
                 RhostRate *r = m->rates;
                 m->rates = r->next;
@@ -626,6 +627,9 @@ int manager_run(Config *config) {
         r = sd_event_default(&m->flows.event);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate the event loop: %m");
+        r = timer_queue_new(m->flows.event, FLOW_TIMER_ACCURACY_USEC, &m->flows.timers);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the flows' timer: %m");
         m->started_at = now_usec(CLOCK_MONOTONIC);
 
         sigemptyset(&ss);

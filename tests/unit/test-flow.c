@@ -713,6 +713,8 @@ static void setup(void) {
                 abort();
         flows.event = fake.event;
         flows.io = &fake_io;
+        if (timer_queue_new(fake.event, FLOW_TIMER_ACCURACY_USEC, &flows.timers) < 0)
+                abort();
 
         if (start_bus(&server) < 0 || start_bus(&client) < 0 ||
             sd_bus_add_object_vtable(server, NULL, "/test", "test.Flow", test_vtable, NULL) < 0 ||
@@ -724,6 +726,7 @@ static void setup(void) {
 static void teardown(void) {
         while (flows.flows)
                 flow_free(flows.flows);
+        flows.timers = timer_queue_free(flows.timers);
         outcome_done(&outcome);
         client = sd_bus_flush_close_unref(client);
         flows.bus = sd_bus_flush_close_unref(flows.bus);
