@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 
 #define CONTEXT_VALUE_MAX 256
 #define RATE_WINDOW_USEC (60 * USEC_PER_SEC)
+#define TRIM_INTERVAL_USEC (30 * USEC_PER_SEC)
 
 typedef struct RhostRate RhostRate;
 
@@ -44,6 +46,7 @@ typedef struct Manager {
         FlowContext flows;              /* the flows and what they share (flow.h) */
         RhostRate *rates, *rates_last;  /* the queue of windows, oldest first */
         Hashmap *rates_by_rhost;
+        sd_event_source *trim_timer;    /* on while there are flows (trim_later()) */
 
         uint64_t n_forged_signals;      /* bus-driver signals from anyone but the bus driver, dropped */
         bool bus_lost;
@@ -104,6 +107,37 @@ static int rate_admit(Manager *m, const char *rhost, bool *ret_ok) {
         rate->count++;
         *ret_ok = true;
         return 0;
+}
+
+/* glibc's free() hands memory back to the kernel only from the top of the heap: the pages of free chunks
+ * below a live one stay resident. Flows come and go with HTTP buffers and bus messages of many sizes, the
+ * holes spread, and the RSS crept up by some 25 bytes per completed flow while the bytes in use stayed flat
+ * (bench/README.md, churn). So while there are flows, the free pages go back every TRIM_INTERVAL_USEC; an
+ * idle daemon is not woken. */
+static void trim_arm(Manager *m) {
+        int r;
+
+        r = sd_event_source_set_time_relative(m->trim_timer, TRIM_INTERVAL_USEC);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->trim_timer, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_debug_errno(r, "Failed to arm the trim timer, ignoring: %m");
+}
+
+static int on_trim(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        (void) malloc_trim(0);
+        if (m->flows.flows)
+                trim_arm(m);    /* some are still to be freed */
+        return 0;
+}
+
+static void trim_later(Manager *m) {
+        int enabled;
+
+        if (sd_event_source_get_enabled(m->trim_timer, &enabled) >= 0 && enabled == SD_EVENT_OFF)
+                trim_arm(m);
 }
 
 /* Who is calling: the effective uid (and the pid, for the audit log) from the bus, never from arguments or
@@ -326,6 +360,7 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
                 return r;
         f->owner_uid = caller.uid;
         f->owner_pid = caller.pid;
+        trim_later(m);
         /* Which claims decided is for root only: other callers (and every PAM conversation) get the short
          * message fit for users. */
         f->explain = caller.uid == 0 && streq_ptr(explain, "yes");
@@ -568,6 +603,7 @@ static Manager *manager_free(Manager *m) {
                 rate_free(r);
         }
         hashmap_free(m->rates_by_rhost);
+        sd_event_source_disable_unref(m->trim_timer);
         idp_free(m->flows.idp);
         http_free(m->flows.http);
         usermap_free(m->flows.usermap);
@@ -643,6 +679,12 @@ int manager_run(Config *config) {
         if (r < 0)
                 return log_error_errno(r, "Failed to watch signals: %m");
         (void) signal(SIGPIPE, SIG_IGN);
+        r = sd_event_add_time_relative(m->flows.event, &m->trim_timer, CLOCK_MONOTONIC, TRIM_INTERVAL_USEC,
+                                       /* accuracy= */ USEC_PER_SEC, on_trim, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->trim_timer, SD_EVENT_OFF);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add the trim timer: %m");
 
         r = http_new(m->flows.event, &(HttpOptions) {
                         .ca_file = config->ca_file,
