@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,21 @@ static int reply_wait(Flow *f, sd_bus_message *msg) {
         return reply_error(f, msg, f->error_name);
 }
 
+/* The one place a flow stops being pending, and stops counting for the limits: finish(), or flow_free() of
+ * a flow that never finished. */
+static void stop_pending(Flow *f) {
+        FlowContext *c = f->ctx;
+
+        if (f->done)
+                return;
+        f->done = true;
+        if (!f->indexed)
+                return;         /* a half-made flow, never counted */
+        assert(c->n_active > 0);
+        c->n_active--;
+        flow_index_remove(c->pending, f->user, f->source);
+}
+
 /* The one place a flow ends. error_name NULL means allowed as f->local_user. */
 static void finish(Flow *f, FlowState state, const char *error_name, const char *message) {
         bool answered;
@@ -145,7 +161,7 @@ static void finish(Flow *f, FlowState state, const char *error_name, const char 
 
         if (f->done)
                 return;
-        f->done = true;
+        stop_pending(f);
 
         HOLD_REQUEST(f);
         timer_queue_remove(f->ctx->timers, &f->timer);
@@ -156,8 +172,6 @@ static void finish(Flow *f, FlowState state, const char *error_name, const char 
                 flow_machine_finish(&f->machine, state);
         f->error_name = error_name;
         f->message = strdup(strempty(message));
-        if (f->ctx->n_active > 0)
-                f->ctx->n_active--;
 
         e = !error_name ? AUDIT_APPROVED :
             streq(error_name, DEVFLOW_ERROR_EXPIRED) ? AUDIT_EXPIRED :
@@ -653,8 +667,22 @@ static int on_track_gone(sd_bus_track *t, void *userdata) {
         return 0;
 }
 
+/* Makes the context's tables with its first flow. */
+static int context_tables(FlowContext *c) {
+        int r;
+
+        if (!c->by_id) {
+                r = hashmap_new(&c->by_id);
+                if (r < 0)
+                        return r;
+        }
+        if (!c->pending)
+                return flow_index_new(&c->pending);
+        return 0;
+}
+
 int flow_new(FlowContext *c, const char *user, const char *rhost, const char *service, const char *tty,
-              bool on_demand, sd_bus_message *start_msg, Flow **ret) {
+             const char *source, bool on_demand, sd_bus_message *start_msg, Flow **ret) {
         uint8_t rnd[16];
         Flow *f;
         int r;
@@ -672,6 +700,7 @@ int flow_new(FlowContext *c, const char *user, const char *rhost, const char *se
 
         if (!(f->user = strdup(user)) || !(f->rhost = strdup(strempty(rhost))) ||
             !(f->service = strdup(strempty(service))) || !(f->tty = strdup(strempty(tty))) ||
+            !(f->source = strdup(strempty(source))) ||
             !(f->owner = strdup(sd_bus_message_get_sender(start_msg) ?: ""))) {
                 flow_free(f);
                 return -ENOMEM;
@@ -681,10 +710,20 @@ int flow_new(FlowContext *c, const char *user, const char *rhost, const char *se
                 r = sd_bus_track_new(c->bus, &f->track, on_track_gone, f);
         if (r >= 0)
                 r = sd_bus_track_add_sender(f->track, start_msg);
+        if (r >= 0)
+                r = context_tables(c);
+        if (r >= 0)
+                r = hashmap_put(c->by_id, f->id, f);
+        if (r >= 0) {
+                r = flow_index_add(c->pending, f->user, f->source);
+                if (r < 0)
+                        (void) hashmap_remove(c->by_id, f->id);
+        }
         if (r < 0) {
                 flow_free(f);
                 return r;
         }
+        f->indexed = true;
         f->start_msg = sd_bus_message_ref(start_msg);
         flow_machine_init(&f->machine, mono_now(), mono_now() + c->config->max_login_time_usec, on_demand);
 
@@ -704,8 +743,9 @@ Flow *flow_free(Flow *f) {
         if (!f)
                 return NULL;
         c = f->ctx;
-        if (!f->done && c->n_active > 0)
-                c->n_active--;
+        stop_pending(f);
+        if (f->indexed)
+                (void) hashmap_remove(c->by_id, f->id);
         if (f->prev)
                 f->prev->next = f->next;
         else if (c->flows == f)

@@ -9,7 +9,9 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "flow-index.h"
 #include "flow-machine.h"
+#include "hashmap.h"
 #include "http.h"
 #include "idp.h"
 #include "timer-queue.h"
@@ -44,7 +46,9 @@ extern const FlowIo flow_io_default;
 #define FLOW_TIMER_ACCURACY_USEC USEC_PER_MSEC
 
 /* What every flow shares, and the set of flows: the daemon's (manager.c embeds it), or a test's. A flow
- * links itself in when it is made and out when it is freed, and keeps the counts. */
+ * links itself in when it is made and out when it is freed, and keeps the counts: n_active and the
+ * pending index go down at the one moment a flow stops being pending (it finishes, or is freed first).
+ * by_id and pending are made with the first flow; their owner frees them. */
 typedef struct FlowContext {
         const Config *config;
         sd_event *event;
@@ -57,6 +61,8 @@ typedef struct FlowContext {
         const FlowIo *io;               /* NULL: http.c and idp.c */
 
         Flow *flows;                    /* every flow, active and finished-but-not-yet-freed */
+        Hashmap *by_id;                 /* the same flows by id */
+        FlowIndex *pending;             /* the active ones counted by user and source, for the limits */
         unsigned n_active;
         uint64_t n_started, n_approved, n_refused;
 } FlowContext;
@@ -74,7 +80,8 @@ struct Flow {
         char *owner;                    /* unique bus name of the caller that started it */
         uid_t owner_uid;                /* its uid and pid, from the bus (audit events carry them) */
         pid_t owner_pid;
-        char *source;                   /* what the limits count it as (manager.c) */
+        char *source;                   /* what the limits count it as (manager.c's flow_origin()) */
+        bool indexed;                   /* in by_id, and in pending until done (flow_new() got that far) */
         bool explain;                   /* root asked (context "explain"): the verdict names the claims */
         sd_bus_track *track;
 
@@ -107,7 +114,7 @@ struct Flow {
 };
 
 int flow_new(FlowContext *c, const char *user, const char *rhost, const char *service, const char *tty,
-              bool on_demand, sd_bus_message *start_msg, Flow **ret);
+             const char *source, bool on_demand, sd_bus_message *start_msg, Flow **ret);
 Flow *flow_free(Flow *l);
 int flow_start(Flow *l);
 bool flow_is_final(const Flow *l);

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "jws.h"
 #include "log.h"
 #include "flow.h"
+#include "hashmap.h"
 #include "macro.h"
 #include "manager.h"
 #include "netaddr.h"
@@ -23,22 +25,28 @@
 
 #define CONTEXT_VALUE_MAX 256
 #define RATE_WINDOW_USEC (60 * USEC_PER_SEC)
+#define TRIM_INTERVAL_USEC (30 * USEC_PER_SEC)
 
 typedef struct RhostRate RhostRate;
 
-/* New flows per rhost in the current one-minute window (flood and phishing control). */
+/* New flows per source in the current one-minute window (flood and phishing control). A window starts with
+ * its source's first flow and the entry goes when it is over, so the entries are in the order their
+ * windows end: a queue, from which the expired ones are dropped first (each once: O(1) amortised per
+ * call), with a table to find one by source. */
 struct RhostRate {
         char *rhost;
         uint64_t window_start;
         unsigned count;
-        RhostRate *next;
+        RhostRate *next;                /* the next window to end */
 };
 
 /* The daemon's context: one per process, owned by manager_run(). */
 typedef struct Manager {
         Config *config;
         FlowContext flows;              /* the flows and what they share (flow.h) */
-        RhostRate *rates;
+        RhostRate *rates, *rates_last;  /* the queue of windows, oldest first */
+        Hashmap *rates_by_rhost;
+        sd_event_source *trim_timer;    /* on while there are flows (trim_later()) */
 
         uint64_t n_forged_signals;      /* bus-driver signals from anyone but the bus driver, dropped */
         bool bus_lost;
@@ -46,51 +54,90 @@ typedef struct Manager {
         bool shutting_down;
 } Manager;
 
-static Flow *find_flow_by_id(Manager *m, const char *id) {
-        for (Flow *f = m->flows.flows; f; f = f->next)
-                if (streq(f->id, id))
-                        return f;
+static RhostRate *rate_free(RhostRate *r) {
+        if (!r)
+                return NULL;
+        free(r->rhost);
+        free(r);
         return NULL;
 }
 
 static void rates_gc(Manager *m, uint64_t now) {
-        for (RhostRate **p = &m->rates; *p;) {
-                RhostRate *r = *p;
-                if (now - r->window_start >= RATE_WINDOW_USEC) {
-                        *p = r->next;
-                        free(r->rhost);
-                        free(r);
-                } else
-                        p = &r->next;
+        while (m->rates && now - m->rates->window_start >= RATE_WINDOW_USEC) {
+                RhostRate *r = m->rates;
+
+                m->rates = r->next;
+                if (!m->rates)
+                        m->rates_last = NULL;
+                (void) hashmap_remove(m->rates_by_rhost, r->rhost);
+                rate_free(r);
         }
 }
 
 /* Counts one new flow from rhost; false when the per-minute limit is reached. */
 static int rate_admit(Manager *m, const char *rhost, bool *ret_ok) {
         uint64_t now = now_usec(CLOCK_MONOTONIC);
-        RhostRate *r;
+        RhostRate *rate;
+        int r;
 
         rates_gc(m, now);
-        for (r = m->rates; r; r = r->next)
-                if (streq(r->rhost, rhost))
-                        break;
-        if (!r) {
-                r = calloc(1, sizeof *r);
-                if (!r || !(r->rhost = strdup(rhost))) {
-                        free(r);
+        rate = hashmap_get(m->rates_by_rhost, rhost);
+        if (!rate) {
+                rate = calloc(1, sizeof *rate);
+                if (!rate || !(rate->rhost = strdup(rhost))) {
+                        free(rate);
                         return -ENOMEM;
                 }
-                r->window_start = now;
-                r->next = m->rates;
-                m->rates = r;
+                r = hashmap_put(m->rates_by_rhost, rate->rhost, rate);
+                if (r < 0) {
+                        rate_free(rate);
+                        return r;
+                }
+                rate->window_start = now;
+                if (m->rates_last)
+                        m->rates_last->next = rate;
+                else
+                        m->rates = rate;
+                m->rates_last = rate;
         }
-        if (r->count >= m->config->max_new_flows_per_rhost_per_minute) {
+        if (rate->count >= m->config->max_new_flows_per_rhost_per_minute) {
                 *ret_ok = false;
                 return 0;
         }
-        r->count++;
+        rate->count++;
         *ret_ok = true;
         return 0;
+}
+
+/* glibc's free() hands memory back to the kernel only from the top of the heap: the pages of free chunks
+ * below a live one stay resident. Flows come and go with HTTP buffers and bus messages of many sizes, the
+ * holes spread, and the RSS crept up by some 25 bytes per completed flow while the bytes in use stayed flat
+ * (bench/README.md, churn). So while there are flows, the free pages go back every TRIM_INTERVAL_USEC; an
+ * idle daemon is not woken. */
+static void trim_arm(Manager *m) {
+        int r;
+
+        r = sd_event_source_set_time_relative(m->trim_timer, TRIM_INTERVAL_USEC);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->trim_timer, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_debug_errno(r, "Failed to arm the trim timer, ignoring: %m");
+}
+
+static int on_trim(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        (void) malloc_trim(0);
+        if (m->flows.flows)
+                trim_arm(m);    /* some are still to be freed */
+        return 0;
+}
+
+static void trim_later(Manager *m) {
+        int enabled;
+
+        if (sd_event_source_get_enabled(m->trim_timer, &enabled) >= 0 && enabled == SD_EVENT_OFF)
+                trim_arm(m);
 }
 
 /* Who is calling: the effective uid (and the pid, for the audit log) from the bus, never from arguments or
@@ -239,7 +286,7 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
         _cleanup_free_ char *rhost = NULL, *service = NULL, *tty = NULL, *poll = NULL, *source = NULL,
                 *claimed_rhost = NULL, *claimed_service = NULL, *explain = NULL;
         const char *user;
-        unsigned per_user = 0, per_source = 0, per_user_source = 0;
+        FlowCounts pending;
         AuditCaller caller;
         bool ok;
         Flow *f;
@@ -291,23 +338,10 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
         /* No eviction: a new flow never ends an older one, or whoever fills a user's quota could cancel
          * the user's own pending login. Instead each source gets only a share of a user's quota, so keeping
          * a user out takes max_flows_per_user / max_flows_per_user_per_rhost sources. */
-        for (Flow *i = m->flows.flows; i; i = i->next) {
-                bool same_source;
-
-                if (i->done)
-                        continue;
-                same_source = streq_ptr(i->source, source);
-                if (streq(i->user, user)) {
-                        per_user++;
-                        if (same_source)
-                                per_user_source++;
-                }
-                if (same_source)
-                        per_source++;
-        }
-        if (m->flows.n_active >= m->config->max_flows || per_user >= m->config->max_flows_per_user ||
-            per_source >= m->config->max_flows_per_rhost ||
-            per_user_source >= m->config->max_flows_per_user_per_rhost) {
+        pending = flow_index_counts(m->flows.pending, user, source);
+        if (m->flows.n_active >= m->config->max_flows || pending.user >= m->config->max_flows_per_user ||
+            pending.source >= m->config->max_flows_per_rhost ||
+            pending.user_source >= m->config->max_flows_per_user_per_rhost) {
                 audit_start_refused(user, rhost, service, &caller, "too many pending logins");
                 return sd_bus_error_setf(error, DEVFLOW_ERROR_TOO_MANY_FLOWS,
                                          "Too many logins are pending; try again later.");
@@ -321,12 +355,12 @@ static int method_start_login(sd_bus_message *msg, void *userdata, sd_bus_error 
                                          "Too many new logins from this address; try again later.");
         }
 
-        r = flow_new(&m->flows, user, rhost, service, tty, streq_ptr(poll, "on-demand"), msg, &f);
+        r = flow_new(&m->flows, user, rhost, service, tty, source, streq_ptr(poll, "on-demand"), msg, &f);
         if (r < 0)
                 return r;
         f->owner_uid = caller.uid;
         f->owner_pid = caller.pid;
-        f->source = TAKE_PTR(source);
+        trim_later(m);
         /* Which claims decided is for root only: other callers (and every PAM conversation) get the short
          * message fit for users. */
         f->explain = caller.uid == 0 && streq_ptr(explain, "yes");
@@ -388,7 +422,7 @@ static int method_cancel_flow(sd_bus_message *msg, void *userdata, sd_bus_error 
         r = sd_bus_message_read(msg, "s", &id);
         if (r < 0)
                 return r;
-        f = find_flow_by_id(m, id);
+        f = hashmap_get(m->flows.by_id, id);
         if (!f)
                 return sd_bus_error_setf(error, DEVFLOW_ERROR_NO_SUCH_FLOW, "No such flow.");
         flow_cancel(f, "The login was cancelled by the administrator.");
@@ -429,7 +463,7 @@ static int find_flow(sd_bus *bus, const char *path, const char *interface, void 
         r = sd_bus_path_decode(path, DEVFLOW_FLOW_PATH_PREFIX, &id);
         if (r <= 0)
                 return 0;
-        f = find_flow_by_id(m, id);
+        f = hashmap_get(m->flows.by_id, id);
         if (!f)
                 return 0;
         *found = f;
@@ -562,12 +596,15 @@ static Manager *manager_free(Manager *m) {
         while (m->flows.flows)
                 flow_free(m->flows.flows);
         timer_queue_free(m->flows.timers);
+        hashmap_free(m->flows.by_id);
+        flow_index_free(m->flows.pending);
         while (m->rates) {
                 RhostRate *r = m->rates;
                 m->rates = r->next;
-                free(r->rhost);
-                free(r);
+                rate_free(r);
         }
+        hashmap_free(m->rates_by_rhost);
+        sd_event_source_disable_unref(m->trim_timer);
         idp_free(m->flows.idp);
         http_free(m->flows.http);
         usermap_free(m->flows.usermap);
@@ -619,6 +656,9 @@ int manager_run(Config *config) {
                 return log_oom();
         m->config = config;
         m->flows.config = config;
+        r = hashmap_new(&m->rates_by_rhost);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate the rate table: %m");
 
         r = manager_load_keys(m);
         if (r < 0)
@@ -643,6 +683,12 @@ int manager_run(Config *config) {
         if (r < 0)
                 return log_error_errno(r, "Failed to watch signals: %m");
         (void) signal(SIGPIPE, SIG_IGN);
+        r = sd_event_add_time_relative(m->flows.event, &m->trim_timer, CLOCK_MONOTONIC, TRIM_INTERVAL_USEC,
+                                       /* accuracy= */ USEC_PER_SEC, on_trim, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->trim_timer, SD_EVENT_OFF);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add the trim timer: %m");
 
         r = http_new(m->flows.event, &(HttpOptions) {
                         .ca_file = config->ca_file,

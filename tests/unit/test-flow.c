@@ -265,7 +265,7 @@ static int method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error
         r = sd_bus_message_read(msg, "s", &user);
         if (r < 0)
                 return r;
-        r = flow_new(&flows, user, "198.51.100.7", "sshd", "", /* on_demand= */ false, msg, &f);
+        r = flow_new(&flows, user, "198.51.100.7", "sshd", "", "198.51.100.7", /* on_demand= */ false, msg, &f);
         if (r < 0)
                 return r;
         r = flow_start(f);
@@ -390,6 +390,8 @@ TEST(approve_allows_the_mapped_user) {
         CHECK(!outcome.message || !strstr(outcome.message, "secret-device-code"));
         CHECK(flows.flows == NULL);
         CHECK_INTEQ(flows.n_active, 0);
+        CHECK_INTEQ(hashmap_size(flows.by_id), 0);
+        CHECK_INTEQ(flow_index_counts(flows.pending, PAM_USER, "198.51.100.7").user, 0);
 }
 
 TEST(pending_then_approve) {
@@ -504,7 +506,15 @@ TEST(slow_down_adds_five_seconds) {
                 /* RFC 8628 §3.5: interval 1 s + 5 s, for this and every later poll; the flow goes on. */
                 CHECK_INTEQ(f->machine.interval, 6 * USEC_PER_SEC);
                 CHECK(!flow_is_final(f));
+                /* Pending: found by id and counted for the limits, until it ends (the flow is not freed yet
+                 * when the cancel returns, but no longer counts). */
+                CHECK(hashmap_get(flows.by_id, f->id) == f);
+                CHECK_INTEQ(flows.n_active, 1);
+                CHECK_INTEQ(flow_index_counts(flows.pending, PAM_USER, "198.51.100.7").user_source, 1);
                 flow_cancel(f, NULL);
+                CHECK_INTEQ(flows.n_active, 0);
+                CHECK_INTEQ(flow_index_counts(flows.pending, PAM_USER, "198.51.100.7").user_source, 0);
+                CHECK(hashmap_get(flows.by_id, f->id) == f);
         }
         for (int i = 0; i < 5 && !outcome.done; i++)
                 (void) sd_event_run(fake.event, 10 * USEC_PER_MSEC);
@@ -512,6 +522,7 @@ TEST(slow_down_adds_five_seconds) {
         for (int i = 0; i < 5; i++)
                 (void) sd_event_run(fake.event, 10 * USEC_PER_MSEC);
         CHECK(flows.flows == NULL);
+        CHECK_INTEQ(hashmap_size(flows.by_id), 0);
 }
 
 TEST(idp_error_text_not_shown_to_the_caller) {
@@ -727,6 +738,8 @@ static void teardown(void) {
         while (flows.flows)
                 flow_free(flows.flows);
         flows.timers = timer_queue_free(flows.timers);
+        flows.by_id = hashmap_free(flows.by_id);
+        flows.pending = flow_index_free(flows.pending);
         outcome_done(&outcome);
         client = sd_bus_flush_close_unref(client);
         flows.bus = sd_bus_flush_close_unref(flows.bus);
