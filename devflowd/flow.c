@@ -658,13 +658,100 @@ void flow_cancel(Flow *f, const char *why) {
         finish(f, FLOW_STATE_CANCELLED, DEVFLOW_ERROR_CANCELLED, why ?: "The login was cancelled.");
 }
 
-static int on_track_gone(sd_bus_track *t, void *userdata) {
-        Flow *f = userdata;
+/* A caller's flows: the list of those it started, under its unique name in by_caller. */
+struct FlowCaller {
+        char *name;
+        Flow *flows;
+};
 
-        log_debug("Flow %s: its caller went away, cancelling.", f->id);
-        flow_cancel(f, "The caller went away.");
-        flow_free(f);
+static int caller_link(Flow *f) {
+        FlowContext *c = f->ctx;
+        FlowCaller *k;
+        int r;
+
+        k = hashmap_get(c->by_caller, f->owner);
+        if (!k) {
+                k = calloc(1, sizeof *k);
+                if (!k || !(k->name = strdup(f->owner))) {
+                        free(k);
+                        return -ENOMEM;
+                }
+                r = hashmap_put(c->by_caller, k->name, k);
+                if (r < 0) {
+                        free(k->name);
+                        free(k);
+                        return r;
+                }
+        }
+        f->caller = k;
+        f->caller_next = k->flows;
+        if (k->flows)
+                k->flows->caller_prev = f;
+        k->flows = f;
         return 0;
+}
+
+static void caller_unlink(Flow *f) {
+        FlowCaller *k = f->caller;
+
+        if (!k)
+                return;
+        if (f->caller_prev)
+                f->caller_prev->caller_next = f->caller_next;
+        else
+                k->flows = f->caller_next;
+        if (f->caller_next)
+                f->caller_next->caller_prev = f->caller_prev;
+        f->caller = NULL;
+        f->caller_prev = f->caller_next = NULL;
+        if (!k->flows) {
+                (void) hashmap_remove(f->ctx->by_caller, k->name);
+                free(k->name);
+                free(k);
+        }
+}
+
+/* One match for every caller, not an sd_bus_track per flow: each of those is a match rule on the daemon's
+ * connection, a system bus grants a connection 512 (dbus-daemon's max_match_rules_per_connection; 256 with
+ * dbus-broker), and sd-bus drops the whole connection when an AddMatch fails or is answered late (a starved
+ * CPU). The bus driver's signals are believed only from the bus driver (manager.c's filter). */
+static int on_name_owner_changed(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        FlowContext *c = userdata;
+        const char *name, *old_owner, *new_owner;
+        FlowCaller *k;
+
+        if (sd_bus_message_read(msg, "sss", &name, &old_owner, &new_owner) < 0 || !streq(new_owner, ""))
+                return 0;
+        k = hashmap_get(c->by_caller, name);
+        while (k) {
+                Flow *f = k->flows;
+                bool last = !f->caller_next;    /* freeing the last flow frees k */
+
+                /* A finished flow only kept its verdict for its caller: nobody else may ask for it. */
+                if (!f->done) {
+                        log_debug("Flow %s: its caller went away, cancelling.", f->id);
+                        flow_cancel(f, "The caller went away.");
+                }
+                flow_free(f);
+                if (last)
+                        break;
+        }
+        return 0;
+}
+
+int flow_context_watch_callers(FlowContext *c) {
+        return sd_bus_add_match(c->bus, &c->caller_match,
+                                "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                                "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg2=''",
+                                on_name_owner_changed, c);
+}
+
+void flow_context_done(FlowContext *c) {
+        assert(!c->flows);
+        c->caller_match = sd_bus_slot_unref(c->caller_match);
+        c->by_id = hashmap_free(c->by_id);
+        c->by_caller = hashmap_free(c->by_caller);
+        c->pending = flow_index_free(c->pending);
 }
 
 /* Makes the context's tables with its first flow. */
@@ -673,6 +760,11 @@ static int context_tables(FlowContext *c) {
 
         if (!c->by_id) {
                 r = hashmap_new(&c->by_id);
+                if (r < 0)
+                        return r;
+        }
+        if (!c->by_caller) {
+                r = hashmap_new(&c->by_caller);
                 if (r < 0)
                         return r;
         }
@@ -707,11 +799,9 @@ int flow_new(FlowContext *c, const char *user, const char *rhost, const char *se
         }
         r = sd_bus_path_encode(DEVFLOW_FLOW_PATH_PREFIX, f->id, &f->path);
         if (r >= 0)
-                r = sd_bus_track_new(c->bus, &f->track, on_track_gone, f);
-        if (r >= 0)
-                r = sd_bus_track_add_sender(f->track, start_msg);
-        if (r >= 0)
                 r = context_tables(c);
+        if (r >= 0)
+                r = caller_link(f);
         if (r >= 0)
                 r = hashmap_put(c->by_id, f->id, f);
         if (r >= 0) {
@@ -759,7 +849,7 @@ Flow *flow_free(Flow *f) {
         sd_event_source_disable_unref(f->linger);
         if (f->idp_wait)
                 io(f)->wait_free(f->idp_wait);
-        sd_bus_track_unref(f->track);
+        caller_unlink(f);
         sd_bus_message_unref(f->start_msg);
         for (size_t i = 0; i < f->n_waits; i++)
                 sd_bus_message_unref(f->waits[i]);

@@ -18,6 +18,7 @@
 #include "usermap.h"
 
 typedef struct Flow Flow;
+typedef struct FlowCaller FlowCaller;
 typedef struct FlowIo FlowIo;
 
 /* Everything flow.c asks of the outside world but the bus: HTTP (http.c) and what is known about the IdP
@@ -62,6 +63,8 @@ typedef struct FlowContext {
 
         Flow *flows;                    /* every flow, active and finished-but-not-yet-freed */
         Hashmap *by_id;                 /* the same flows by id */
+        Hashmap *by_caller;             /* FlowCaller by unique bus name: whose flows end when it leaves */
+        sd_bus_slot *caller_match;      /* the one match that tells (flow_context_watch_callers()) */
         FlowIndex *pending;             /* the active ones counted by user and source, for the limits */
         unsigned n_active;
         uint64_t n_started, n_approved, n_refused;
@@ -83,7 +86,8 @@ struct Flow {
         char *source;                   /* what the limits count it as (manager.c's flow_origin()) */
         bool indexed;                   /* in by_id, and in pending until done (flow_new() got that far) */
         bool explain;                   /* root asked (context "explain"): the verdict names the claims */
-        sd_bus_track *track;
+        FlowCaller *caller;             /* owner's entry in by_caller; its flows are a list */
+        Flow *caller_prev, *caller_next;
 
         sd_bus_message *start_msg;      /* StartLogin, answered once the IdP gave a code */
         sd_bus_message **waits;         /* Wait() calls, answered when the flow ends */
@@ -113,11 +117,18 @@ struct Flow {
         sd_event_source *linger;
 };
 
+/* Watches the bus for callers that leave (one match for all, made before the bus name is taken) and
+ * cancels their flows. Unique names are never reused, so a flow started by a caller that is already gone is
+ * cancelled by the signal that follows its StartLogin on the connection. */
+int flow_context_watch_callers(FlowContext *c);
+/* Frees what the flows made in the context (call after freeing every flow). */
+void flow_context_done(FlowContext *c);
+
 int flow_new(FlowContext *c, const char *user, const char *rhost, const char *service, const char *tty,
              const char *source, bool on_demand, sd_bus_message *start_msg, Flow **ret);
-Flow *flow_free(Flow *l);
-int flow_start(Flow *l);
-bool flow_is_final(const Flow *l);
-int flow_add_wait(Flow *l, sd_bus_message *msg);
-int flow_poll_now(Flow *l, sd_bus_message *msg);
-void flow_cancel(Flow *l, const char *why);
+Flow *flow_free(Flow *f);
+int flow_start(Flow *f);
+bool flow_is_final(const Flow *f);
+int flow_add_wait(Flow *f, sd_bus_message *msg);
+int flow_poll_now(Flow *f, sd_bus_message *msg);
+void flow_cancel(Flow *f, const char *why);

@@ -595,9 +595,8 @@ static Manager *manager_free(Manager *m) {
                 return NULL;
         while (m->flows.flows)
                 flow_free(m->flows.flows);
+        flow_context_done(&m->flows);
         timer_queue_free(m->flows.timers);
-        hashmap_free(m->flows.by_id);
-        flow_index_free(m->flows.pending);
         while (m->rates) {
                 RhostRate *r = m->rates;
                 m->rates = r->next;
@@ -713,6 +712,9 @@ int manager_run(Config *config) {
                                 "org.freedesktop.DBus.Local", "Disconnected", on_bus_disconnected, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the bus connection: %m");
+        r = flow_context_watch_callers(&m->flows);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch for callers that leave: %m");
         r = sd_bus_add_object_vtable(m->flows.bus, NULL, DEVFLOW_BUS_PATH, DEVFLOW_MANAGER_IFACE, manager_vtable, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to add the manager object: %m");

@@ -100,7 +100,7 @@ bus_start() {
   <limit name="max_connections_per_user">5000</limit>
   <limit name="max_completed_connections">5000</limit>
   <limit name="max_incomplete_connections">500</limit>
-  <limit name="max_match_rules_per_connection">50000</limit>
+  <limit name="max_match_rules_per_connection">${BUS_MAX_MATCH_RULES:-512}</limit>
 </busconfig>
 XML
         dbus-daemon --config-file="$dir/system.conf" --nofork --nopidfile --nosyslog \

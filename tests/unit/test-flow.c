@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The orchestrator (flow.c) with canned IdP replies behind FlowContext.io: no curl, no IdP, no dbus-daemon.
- * A private dbus-daemon (session policy) carries the calls: flow.c tracks its caller with sd_bus_track,
+ * A private dbus-daemon (session policy) carries the calls: flow.c watches its callers on the bus,
  * which needs a real bus. The server side of this process hands each call to flow.c as flows.c does;
  * the client side reads the answers the module would get. ID tokens are real
  * ES256 tokens, validated by idtoken.c against a JWKS of the test's own key. */
@@ -525,6 +525,45 @@ TEST(slow_down_adds_five_seconds) {
         CHECK_INTEQ(hashmap_size(flows.by_id), 0);
 }
 
+static int start_bus(sd_bus **ret);
+
+/* Each caller's flows end when it leaves the bus, and only its own: one match for all callers (not a match
+ * rule per flow), the flows found by the caller's unique name. */
+TEST(callers_that_leave_end_their_flows) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *a = NULL, *b = NULL;
+        const char *name_b = NULL;
+
+        reset(PAM_USER);
+        fake.token[0] = (Canned) { 400, "{\"error\":\"authorization_pending\"}" };
+        fake.n_token = 1;
+        fake.n_device = 0;
+        if (start_bus(&a) < 0 || start_bus(&b) < 0 || sd_bus_get_unique_name(b, &name_b) < 0)
+                abort();
+        for (int i = 0; i < 2; i++)
+                if (sd_bus_call_method_async(i == 0 ? a : b, NULL, destination, "/test", "test.Flow", "Start", NULL,
+                                             NULL, "s", PAM_USER) < 0)
+                        abort();
+        for (int i = 0; i < 40 && fake.n_device < 2; i++)
+                (void) sd_event_run(fake.event, 100 * USEC_PER_MSEC);
+        CHECK_INTEQ(fake.n_device, 2);
+        CHECK_INTEQ(flows.n_active, 2);
+        CHECK_INTEQ(hashmap_size(flows.by_caller), 2);
+
+        a = sd_bus_flush_close_unref(a);
+        for (int i = 0; i < 20 && flows.n_active > 1; i++)
+                (void) sd_event_run(fake.event, 50 * USEC_PER_MSEC);
+        CHECK_INTEQ(flows.n_active, 1);
+        CHECK(flows.flows && !flows.flows->next && streq(flows.flows->owner, name_b));
+        CHECK_INTEQ(hashmap_size(flows.by_caller), 1);
+
+        b = sd_bus_flush_close_unref(b);
+        for (int i = 0; i < 20 && flows.flows; i++)
+                (void) sd_event_run(fake.event, 50 * USEC_PER_MSEC);
+        CHECK(flows.flows == NULL);
+        CHECK_INTEQ(flows.n_active, 0);
+        CHECK_INTEQ(hashmap_size(flows.by_caller), 0);
+}
+
 TEST(idp_error_text_not_shown_to_the_caller) {
         reset(PAM_USER);
         /* An unknown final error: the caller learns the code, never the description (it may name secrets). */
@@ -732,14 +771,15 @@ static void setup(void) {
             sd_bus_get_unique_name(server, &server_name) < 0 || !(destination = strdup(server_name)))
                 abort();
         flows.bus = TAKE_PTR(server);
+        if (flow_context_watch_callers(&flows) < 0)
+                abort();
 }
 
 static void teardown(void) {
         while (flows.flows)
                 flow_free(flows.flows);
+        flow_context_done(&flows);
         flows.timers = timer_queue_free(flows.timers);
-        flows.by_id = hashmap_free(flows.by_id);
-        flows.pending = flow_index_free(flows.pending);
         outcome_done(&outcome);
         client = sd_bus_flush_close_unref(client);
         flows.bus = sd_bus_flush_close_unref(flows.bus);
