@@ -24,6 +24,32 @@
 /* Deferred Wait() and Poll() calls each flow keeps at most (of each): the module needs one of each. */
 #define MAX_WAITERS_PER_FLOW 8
 
+/* Keeps msg to be answered later: 0, -EBUSY when MAX_WAITERS_PER_FLOW are kept already, or -ENOMEM. */
+static int waiters_add(FlowWaiters *w, sd_bus_message *msg) {
+        sd_bus_message **m;
+
+        if (w->n >= MAX_WAITERS_PER_FLOW)
+                return -EBUSY;
+        m = reallocarray(w->msgs, w->n + 1, sizeof *m);
+        if (!m)
+                return -ENOMEM;
+        w->msgs = m;
+        w->msgs[w->n++] = sd_bus_message_ref(msg);
+        return 0;
+}
+
+static void waiters_clear(FlowWaiters *w) {
+        for (size_t i = 0; i < w->n; i++)
+                sd_bus_message_unref(w->msgs[i]);
+        w->msgs = mfree(w->msgs);
+        w->n = 0;
+}
+
+/* A caller that asks for more than it needs (the module needs one Wait() and one Poll()). */
+static int reply_too_many_waiters(sd_bus_message *msg) {
+        return sd_bus_reply_method_errorf(msg, DEVFLOW_ERROR_TOO_MANY_FLOWS, "Too many waiters on this flow.");
+}
+
 const FlowIo flow_io_default = {
         .http_request = http_request,
         .http_request_free = http_request_free,
@@ -96,14 +122,12 @@ static void reply_polls(Flow *f) {
 
         if (!f->done && f->machine.state == FLOW_STATE_WAITING)
                 next = mono_to_realtime(f->machine.last_reply_at + MAX(f->machine.interval, f->machine.backoff));
-        for (size_t i = 0; i < f->n_polls; i++) {
-                int r = sd_bus_reply_method_return(f->polls[i], "t", next);
+        for (size_t i = 0; i < f->polls.n; i++) {
+                int r = sd_bus_reply_method_return(f->polls.msgs[i], "t", next);
                 if (r < 0)
                         log_debug_errno(r, "Failed to answer Poll(), ignoring: %m");
-                sd_bus_message_unref(f->polls[i]);
         }
-        f->polls = mfree(f->polls);
-        f->n_polls = 0;
+        waiters_clear(&f->polls);
 }
 
 static int on_linger(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -185,7 +209,7 @@ static void finish(Flow *f, FlowState state, const char *error_name, const char 
                 f->ctx->n_refused++;
 
         /* Who was told the outcome needs no verdict kept for a late Wait(). */
-        answered = f->start_msg || f->n_waits > 0 || state == FLOW_STATE_CANCELLED;
+        answered = f->start_msg || f->waits.n > 0 || state == FLOW_STATE_CANCELLED;
 
         if (f->start_msg) {
                 /* Failed before a code was issued. */
@@ -194,14 +218,12 @@ static void finish(Flow *f, FlowState state, const char *error_name, const char 
                         log_debug_errno(r, "Failed to answer StartLogin, ignoring: %m");
                 f->start_msg = sd_bus_message_unref(f->start_msg);
         }
-        for (size_t i = 0; i < f->n_waits; i++) {
-                r = reply_wait(f, f->waits[i]);
+        for (size_t i = 0; i < f->waits.n; i++) {
+                r = reply_wait(f, f->waits.msgs[i]);
                 if (r < 0)
                         log_debug_errno(r, "Failed to answer Wait(), ignoring: %m");
-                sd_bus_message_unref(f->waits[i]);
         }
-        f->waits = mfree(f->waits);
-        f->n_waits = 0;
+        waiters_clear(&f->waits);
         reply_polls(f);
 
         /* Freed from the event loop, never here: callers may still hold f. */
@@ -618,36 +640,30 @@ int flow_start(Flow *f) {
 }
 
 int flow_add_wait(Flow *f, sd_bus_message *msg) {
-        sd_bus_message **w;
+        int r;
 
         if (f->done)
                 return reply_wait(f, msg);
-        if (f->n_waits >= MAX_WAITERS_PER_FLOW)
-                return sd_bus_reply_method_errorf(msg, DEVFLOW_ERROR_TOO_MANY_FLOWS, "Too many waiters on this flow.");
-        w = reallocarray(f->waits, f->n_waits + 1, sizeof *w);
-        if (!w)
-                return -ENOMEM;
-        f->waits = w;
-        f->waits[f->n_waits++] = sd_bus_message_ref(msg);
-        return 1;
+        r = waiters_add(&f->waits, msg);
+        if (r == -EBUSY)
+                return reply_too_many_waiters(msg);
+        return r < 0 ? r : 1;
 }
 
 int flow_poll_now(Flow *f, sd_bus_message *msg) {
         uint64_t when = 0;
-        sd_bus_message **p;
         FlowAction a;
+        int r;
 
         if (f->done)
                 return sd_bus_reply_method_return(msg, "t", (uint64_t) 0);
 
         /* The reply waits for the outcome of the poll this asks for. */
-        if (f->n_polls >= MAX_WAITERS_PER_FLOW)
-                return sd_bus_reply_method_errorf(msg, DEVFLOW_ERROR_TOO_MANY_FLOWS, "Too many waiters on this flow.");
-        p = reallocarray(f->polls, f->n_polls + 1, sizeof *p);
-        if (!p)
-                return -ENOMEM;
-        f->polls = p;
-        f->polls[f->n_polls++] = sd_bus_message_ref(msg);
+        r = waiters_add(&f->polls, msg);
+        if (r == -EBUSY)
+                return reply_too_many_waiters(msg);
+        if (r < 0)
+                return r;
 
         a = flow_machine_poll_now(&f->machine, mono_now(), &when);
         apply(f, a, when);
@@ -851,12 +867,8 @@ Flow *flow_free(Flow *f) {
                 io(f)->wait_free(f->idp_wait);
         caller_unlink(f);
         sd_bus_message_unref(f->start_msg);
-        for (size_t i = 0; i < f->n_waits; i++)
-                sd_bus_message_unref(f->waits[i]);
-        free(f->waits);
-        for (size_t i = 0; i < f->n_polls; i++)
-                sd_bus_message_unref(f->polls[i]);
-        free(f->polls);
+        waiters_clear(&f->waits);
+        waiters_clear(&f->polls);
         wipe_secrets(f);
         json_object_put(f->claims);
         free(f->path);

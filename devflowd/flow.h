@@ -70,6 +70,12 @@ typedef struct FlowContext {
         uint64_t n_started, n_approved, n_refused;
 } FlowContext;
 
+/* Deferred bus calls of one kind, answered together (at most MAX_WAITERS_PER_FLOW, flow.c). */
+typedef struct FlowWaiters {
+        sd_bus_message **msgs;
+        size_t n;
+} FlowWaiters;
+
 /* One flow (the bus's Flow object): a device flow (flow-machine.c's state machine) driven by HTTP and
  * timers, answering the bus. The device_code and tokens live only here and are wiped when it is freed. */
 
@@ -90,10 +96,8 @@ struct Flow {
         Flow *caller_prev, *caller_next;
 
         sd_bus_message *start_msg;      /* StartLogin, answered once the IdP gave a code */
-        sd_bus_message **waits;         /* Wait() calls, answered when the flow ends */
-        size_t n_waits;
-        sd_bus_message **polls;         /* Poll() calls, answered when the poll they asked for is answered */
-        size_t n_polls;
+        FlowWaiters waits;              /* Wait() calls, answered when the flow ends */
+        FlowWaiters polls;              /* Poll() calls, answered when the poll they asked for is answered */
 
         FlowMachine machine;
         char *device_code;              /* secret */
