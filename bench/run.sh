@@ -91,23 +91,25 @@ ensure_user "$BUSER" || { echo "bench: cannot create user $BUSER"; exit 1; }
 
 # Bench-only config: limits far above the defaults (256 flows, 3 per user, 5 per rhost, 10 new per rhost
 # per minute) so the capacity runs measure the daemon, not its limits.
-write_conf() {
-        local max_flows=${1:-1000000}
-        cat >"$TEST_DIR/devflowd.conf" <<EOF
-[idp]
-issuer = $(idp_issuer)
-client_id = devflow-test
-ca_file = $IDP_CA
-[login]
-username_claim = preferred_username
+# bench_limits [MAX_FLOWS]: the [limits] section of every bench config.
+bench_limits() {
+        cat <<EOF
 [limits]
-max_flows = $max_flows
+max_flows = ${1:-1000000}
 max_flows_per_user = 1000000
 max_flows_per_user_per_rhost = 1000000
 max_flows_per_rhost = 1000000
 max_new_flows_per_rhost_per_minute = 10000000
 max_login_time = 3600
 EOF
+}
+
+write_conf() {
+        {
+                printf '[idp]\nissuer = %s\nclient_id = devflow-test\nca_file = %s\n' "$(idp_issuer)" "$IDP_CA"
+                printf '[login]\nusername_claim = preferred_username\n'
+                bench_limits "${1:-}"
+        } >"$TEST_DIR/devflowd.conf"
 }
 
 # The release daemon without --debug (lib.sh's daemon_start adds it; debug lines would cost per poll).
@@ -222,8 +224,11 @@ fi
 if want op && op_node_ok; then
         section op
         op_start "$TEST_DIR/op" || { echo "bench: oidc-provider failed"; exit 1; }
-        printf '[idp]\nissuer = %s\nclient_id = devflow-public\nca_file = %s\n' "$OP_URL" "$OP_CA" \
-                >"$TEST_DIR/devflowd.conf"
+        # The bench's limits here too: the 5 + 20 first prompts come from one rhost within a minute.
+        {
+                printf '[idp]\nissuer = %s\nclient_id = devflow-public\nca_file = %s\n' "$OP_URL" "$OP_CA"
+                bench_limits
+        } >"$TEST_DIR/devflowd.conf"
         reps_cold=5 reps_warm=20
         [ "$QUICK" = 1 ] && reps_cold=2 reps_warm=5
         for ((i = 0; i < reps_cold; i++)); do
