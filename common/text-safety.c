@@ -48,6 +48,18 @@ bool text_char_is_unsafe(uint32_t cp) {
         return false;
 }
 
+bool text_is_safe(const char *s) {
+        for (const unsigned char *p = (const unsigned char *) s; *p;) {
+                uint32_t cp;
+                size_t n = utf8_decode(p, &cp);
+
+                if (n == 0 || text_char_is_unsafe(cp))
+                        return false;
+                p += n;
+        }
+        return true;
+}
+
 void text_sanitize(char *s) {
         unsigned char *w = (unsigned char *) s;
 

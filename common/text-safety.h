@@ -20,6 +20,10 @@
  * "Trojan Source", CVE-2021-42574). */
 bool text_char_is_unsafe(uint32_t cp);
 
+/* True when S is valid UTF-8 with no unsafe code point: what text_sanitize() would leave as it is. The bus
+ * boundary refuses what fails it, as hostnamed does with what a caller sends. */
+bool text_is_safe(const char *s);
+
 /* Rewrites S in place: each unsafe code point, and each byte that is not part of valid UTF-8, becomes
  * '?'. The result is never longer than S. S may be NULL. */
 void text_sanitize(char *s);

@@ -82,19 +82,12 @@ static void held_request_done(HeldRequest *h) {
 #define HOLD_REQUEST(f) \
         _cleanup_(held_request_done) _unused_ HeldRequest _held_ = { io(f), TAKE_PTR((f)->req) }
 
-/* A fresh clock, not sd_event_now(): the loop's cached time lags behind when a busy iteration reads a
- * reply, and polls spaced from it reach the IdP early (flow-machine.h). */
-static uint64_t mono_now(void) {
-        return now_usec(CLOCK_MONOTONIC);
-}
-
-static uint64_t realtime_now(void) {
-        return now_usec(CLOCK_REALTIME);
-}
+/* Clocks: now_usec() (time-util.h) is a fresh clock, not sd_event_now(): the loop's cached time lags behind
+ * when a busy iteration reads a reply, and polls spaced from it reach the IdP early (flow-machine.h). */
 
 /* A CLOCK_MONOTONIC time as CLOCK_REALTIME, for what the module shows. */
 static uint64_t mono_to_realtime(uint64_t mono) {
-        uint64_t now = mono_now(), rt = realtime_now();
+        uint64_t now = now_usec(CLOCK_MONOTONIC), rt = now_usec(CLOCK_REALTIME);
         return mono >= now ? rt + (mono - now) : rt - MIN(rt, now - mono);
 }
 
@@ -315,7 +308,7 @@ static void on_timer(TimerQueueEntry *e, void *userdata) {
         uint64_t when = 0;
         FlowAction a;
 
-        a = flow_machine_timer(&f->machine, mono_now(), &when);
+        a = flow_machine_timer(&f->machine, now_usec(CLOCK_MONOTONIC), &when);
         apply(f, a, when);
 }
 
@@ -326,7 +319,7 @@ static int client_assertion(Flow *f, const char *audience, char **ret) {
         *ret = NULL;
         if (c->config->client_auth != CLIENT_AUTH_PRIVATE_KEY_JWT)
                 return 0;
-        return jws_client_assertion(c->client_key, c->config->client_id, audience, realtime_now(), ret);
+        return jws_client_assertion(c->client_key, c->config->client_id, audience, now_usec(CLOCK_REALTIME), ret);
 }
 
 static void on_token_reply(HttpRequest *req, const HttpReply *reply, void *userdata) {
@@ -341,7 +334,7 @@ static void on_token_reply(HttpRequest *req, const HttpReply *reply, void *userd
 
         if (reply->error < 0) {
                 fail_transport(f, reply, "token request");
-                apply(f, flow_machine_transport_error(&f->machine, mono_now(), &when), when);
+                apply(f, flow_machine_transport_error(&f->machine, now_usec(CLOCK_MONOTONIC), &when), when);
                 if (!f->done && f->machine.state != FLOW_STATE_POLLING)
                         reply_polls(f);
                 return;
@@ -353,7 +346,7 @@ static void on_token_reply(HttpRequest *req, const HttpReply *reply, void *userd
         log_debug("Flow %s: token endpoint answered %ld: %s%s%s", f->id, reply->status,
                   token_reply_kind_to_string(t.kind), t.error.error ? " " : "", strempty(t.error.error));
 
-        a = flow_machine_token_reply(&f->machine, mono_now(), t.kind, &when);
+        a = flow_machine_token_reply(&f->machine, now_usec(CLOCK_MONOTONIC), t.kind, &when);
         if (t.kind == TOKEN_REPLY_ERROR && f->machine.state == FLOW_STATE_FAILED) {
                 /* A final error from the IdP (past expiry the machine says EXPIRED instead). */
                 _cleanup_free_ char *msg = NULL;
@@ -403,7 +396,7 @@ static void send_token_request(Flow *f) {
         if (r < 0) {
                 uint64_t when = 0;
                 log_warning_errno(r, "Flow %s: failed to send the token request: %m", f->id);
-                apply(f, flow_machine_transport_error(&f->machine, mono_now(), &when), when);
+                apply(f, flow_machine_transport_error(&f->machine, now_usec(CLOCK_MONOTONIC), &when), when);
         }
 }
 
@@ -412,7 +405,7 @@ static void decide(Flow *f) {
         _cleanup_(verdict_done) Verdict v = {};
         int r;
 
-        r = claims_decide(c->config, c->usermap, f->claims, f->user, realtime_now(), user_lookup_nss,
+        r = claims_decide(c->config, c->usermap, f->claims, f->user, now_usec(CLOCK_REALTIME), user_lookup_nss,
                           NULL, &v);
         if (r < 0) {
                 log_error_errno(r, "Flow %s: mapping failed: %m", f->id);
@@ -487,7 +480,7 @@ static void validate(Flow *f) {
                 .issuer = io(f)->issuer(c->idp),
                 .client_id = c->config->client_id,
                 .allowed_algs = c->config->id_token_algs,
-                .now_usec = realtime_now(),
+                .now_usec = now_usec(CLOCK_REALTIME),
                 .clock_skew_usec = c->config->clock_skew_usec,
                 .max_iat_age_usec = c->config->id_token_max_age_usec,
         };
@@ -547,7 +540,7 @@ static void on_device_auth(HttpRequest *req, const HttpReply *reply, void *userd
         Flow *f = userdata;
         _cleanup_(device_auth_done) DeviceAuth d = {};
         _cleanup_(oauth_error_done) OAuthError err = {};
-        uint64_t when = 0, now = mono_now();
+        uint64_t when = 0, now = now_usec(CLOCK_MONOTONIC);
         int r;
 
         HOLD_REQUEST(f);
@@ -665,7 +658,7 @@ int flow_poll_now(Flow *f, sd_bus_message *msg) {
         if (r < 0)
                 return r;
 
-        a = flow_machine_poll_now(&f->machine, mono_now(), &when);
+        a = flow_machine_poll_now(&f->machine, now_usec(CLOCK_MONOTONIC), &when);
         apply(f, a, when);
         return 1;
 }
@@ -791,6 +784,7 @@ static int context_tables(FlowContext *c) {
 
 int flow_new(FlowContext *c, const char *user, const char *rhost, const char *service, const char *tty,
              const char *source, bool on_demand, sd_bus_message *start_msg, Flow **ret) {
+        uint64_t now;
         uint8_t rnd[16];
         Flow *f;
         int r;
@@ -831,7 +825,8 @@ int flow_new(FlowContext *c, const char *user, const char *rhost, const char *se
         }
         f->indexed = true;
         f->start_msg = sd_bus_message_ref(start_msg);
-        flow_machine_init(&f->machine, mono_now(), mono_now() + c->config->max_login_time_usec, on_demand);
+        now = now_usec(CLOCK_MONOTONIC);
+        flow_machine_init(&f->machine, now, now + c->config->max_login_time_usec, on_demand);
 
         f->next = c->flows;
         if (c->flows)

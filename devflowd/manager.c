@@ -21,7 +21,6 @@
 #include "text-safety.h"
 #include "time-util.h"
 #include "user-util.h"
-#include "utf8.h"
 
 #define CONTEXT_VALUE_MAX 256
 #define RATE_WINDOW_USEC (60 * USEC_PER_SEC)
@@ -195,21 +194,6 @@ static int flow_origin(const AuditCaller *caller, const char *rhost, const char 
         return 0;
 }
 
-/* As hostnamed does with what a caller sends: refuse at the bus boundary what could not be logged or
- * shown as it is, by the one rule of common/text-safety.h (controls, C1, bidi and invisible format
- * characters), and anything that is not valid UTF-8. */
-static bool string_is_safe(const char *s) {
-        for (const unsigned char *p = (const unsigned char *) s; *p;) {
-                uint32_t cp;
-                size_t n = utf8_decode(p, &cp);
-
-                if (n == 0 || text_char_is_unsafe(cp))
-                        return false;
-                p += n;
-        }
-        return true;
-}
-
 /* rhost is PAM_RHOST as the caller got it: a login from a hostile reverse name still goes through, and the
  * value is sanitised wherever it is used (tests/integration/log-text-safety.sh); only C0 and DEL are refused.
  * Every other context string (service, tty, poll, explain) must be safe as it is. */
@@ -217,7 +201,7 @@ static bool context_value_ok(const char *key, const char *s) {
         if (strlen(s) > CONTEXT_VALUE_MAX)
                 return false;
         if (!streq(key, "rhost"))
-                return string_is_safe(s);
+                return text_is_safe(s);
         for (const unsigned char *p = (const unsigned char *) s; *p; p++)
                 if (*p < 0x20 || *p == 0x7f)
                         return false;

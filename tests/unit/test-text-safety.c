@@ -42,6 +42,22 @@ TEST(sanitize_replaces_controls_format_characters_and_stray_bytes) {
         text_sanitize(NULL);       /* accepted */
 }
 
+/* The bus boundary's test: what text_sanitize() would leave unchanged, and nothing else. */
+TEST(is_safe) {
+        CHECK(text_is_safe(""));
+        CHECK(text_is_safe("sshd"));
+        CHECK(text_is_safe("/dev/pts/3"));
+        CHECK(text_is_safe("Jürgen 日本"));
+        CHECK(!text_is_safe("a\nb"));
+        CHECK(!text_is_safe("a\x1b[31m"));
+        CHECK(!text_is_safe("a\x7f"));
+        CHECK(!text_is_safe("\xc2\x9b"));             /* C1 CSI as UTF-8 */
+        CHECK(!text_is_safe("\xe2\x80\xae"));         /* U+202E RIGHT-TO-LEFT OVERRIDE */
+        CHECK(!text_is_safe("\xe2\x80\x8b"));         /* U+200B ZERO WIDTH SPACE */
+        CHECK(!text_is_safe("\xff"));                  /* not UTF-8 */
+        CHECK(!text_is_safe("\xc3"));                  /* cut short */
+}
+
 TEST(char_classes) {
         static const uint32_t unsafe[] = { 0x00, 0x1f, 0x7f, 0x80, 0x9b, 0x9f, 0x061c, 0x200b, 0x200e, 0x202a, 0x202e,
                                            0x2066, 0x2069, 0xfeff, 0xe0041 };
