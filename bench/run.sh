@@ -6,7 +6,7 @@
 #
 # Environment (README's table has the defaults): BENCH_ONLY (sections: idle latency op capacity admission
 # throughput churn overload), BENCH_QUICK=1 (a fast pass: fewer runs, smaller sizes), BENCH_STRICT=1 (exit
-# 1 when a goal is MISSED), BENCH_CAP_RUNS, BENCH_CAP_BIG, BENCH_CAP_BIG_INTERVAL, BENCH_ADM_HELD,
+# 1 when a goal is MISSED), BENCH_CAP_RUNS, BENCH_CAP_SIZES, BENCH_CAP_BIG, BENCH_CAP_BIG_INTERVAL, BENCH_ADM_HELD,
 # BENCH_ADM_SECONDS, BENCH_CHURN, BENCH_CHURN_STEP, BENCH_CHURN_PLATEAU, BENCH_CHURN_SECONDS,
 # BENCH_OVL_FLOWS, BENCH_OVL_SECONDS, BENCH_OVL_RATE, BENCH_OVL_SPINNERS, BENCH_IDLE_SECONDS, BENCH_PERF=1.
 export DEVFLOWD=${DEVFLOWD:-$(cd "$(dirname "$0")/.." && pwd)/devflowd/devflowd}
@@ -20,6 +20,7 @@ QUICK=${BENCH_QUICK:-0}
 q() { if [ "$QUICK" = 1 ]; then echo "$2"; else echo "$1"; fi; }     # q FULL QUICK: the size for this pass
 CAP_RUNS=${BENCH_CAP_RUNS:-$(q 2 1)}
 CAP_BIG=${BENCH_CAP_BIG:-$(q 100000 0)}
+CAP_SIZES=${BENCH_CAP_SIZES:-1000 10000}
 CAP_BIG_INTERVAL=${BENCH_CAP_BIG_INTERVAL:-60}
 ADM_HELD=${BENCH_ADM_HELD:-$(q 50000 5000)}
 ADM_SECONDS=${BENCH_ADM_SECONDS:-$(q 20 5)}
@@ -301,8 +302,13 @@ cap_run() {
 if want capacity; then
         section capacity
         for ((r = 0; r < CAP_RUNS; r++)); do
-                cap_run 1000 cap1k
-                cap_run 10000 cap10k
+                for n in $CAP_SIZES; do
+                        case $n in
+                        1000) cap_run 1000 cap1k ;;
+                        10000) cap_run 10000 cap10k ;;
+                        *) say "BENCH_CAP_SIZES: $n is not 1000 or 10000" ;;
+                        esac
+                done
         done
         # b: the big run, once. Its interval keeps the polls near the 10,000-flow run's rate (100,000 flows
         # every 5 s would be 20,000 polls/s: the fake IdP's core, not the daemon, would be measured).
