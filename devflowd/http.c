@@ -2,9 +2,13 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "devflow-bus.h"
 #include "http.h"
@@ -18,6 +22,17 @@
  * and thousands of flows each poll every 5 s. */
 #define MAX_IDLE_HANDLES 16U
 
+/* A socket curl opened (on_open_socket) and will close through on_close_socket(), with its io source. The
+ * source lives as long as the socket: when curl stops watching a kept-alive connection between two requests
+ * (CURL_POLL_REMOVE), the source stays and waits for input, which on an idle connection means the peer
+ * closed it; the next request's CURL_POLL_IN then costs no epoll_ctl() at all (two per token poll before). */
+typedef struct Watch {
+        Http *http;
+        int fd;
+        sd_event_source *source;        /* NULL until curl first asks to watch fd */
+        bool idle;                      /* curl does not watch fd now (CURL_POLL_REMOVE) */
+} Watch;
+
 struct Http {
         sd_event *event;
         CURLM *multi;
@@ -25,8 +40,13 @@ struct Http {
         sd_event_source *now;           /* a oneshot defer source: curl's "0 ms", run in the next iteration */
         HttpOptions options;
         char *ca_file, *client_cert_file, *client_key_file;
+        char *checked_url;              /* the last URL url_policy_ok() passed */
+        struct curl_slist *headers;     /* the headers of every request */
+        bool tune_tls;                  /* curl's TLS backend is the OpenSSL we link: on_ssl_ctx() may run */
         CURL *idle[MAX_IDLE_HANDLES];
         size_t n_idle;
+        Watch **watches;                /* the sockets curl opened and has not closed yet: a few connections */
+        size_t n_watches;
 };
 
 struct HttpRequest {
@@ -49,20 +69,33 @@ static void slist_erase_and_free(struct curl_slist *l) {
         curl_slist_free_all(l);
 }
 
+static int easy_setup(Http *h, CURL *e);
+
 static CURL *easy_get(Http *h) {
+        CURL *e;
+
         if (h->n_idle > 0)
                 return h->idle[--h->n_idle];
-        return curl_easy_init();
+        e = curl_easy_init();
+        if (e && easy_setup(h, e) < 0) {
+                curl_easy_cleanup(e);
+                return NULL;
+        }
+        return e;
 }
 
-/* curl_easy_reset() drops every option the request set (its URL, headers, body and callbacks point into
- * the request being freed); what curl received was freed with the transfer. */
+/* A handle keeps the options every request has (easy_setup()); the ones that point into the request
+ * being freed are cleared, and the next request sets its own (request_setup()). */
 static void easy_put(Http *h, CURL *e) {
-        if (h->n_idle >= ELEMENTSOF(h->idle)) {
+        if (h->n_idle >= ELEMENTSOF(h->idle) ||
+            curl_easy_setopt(e, CURLOPT_PRIVATE, NULL) != CURLE_OK ||
+            curl_easy_setopt(e, CURLOPT_WRITEDATA, NULL) != CURLE_OK ||
+            curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL) != CURLE_OK ||
+            curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL) != CURLE_OK ||
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL) != CURLE_OK) {
                 curl_easy_cleanup(e);
                 return;
         }
-        curl_easy_reset(e);
         h->idle[h->n_idle++] = e;
 }
 
@@ -166,8 +199,15 @@ static void check_finished(Http *h) {
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Http *h = userdata;
+        Watch *w = userdata;
+        Http *h = w->http;
         int action = 0, running;
+
+        if (w->idle)
+                /* Input on a connection curl keeps idle: the peer closed it (or broke the protocol). Stop
+                 * listening rather than wake up for it again; curl finds the connection dead when it next
+                 * picks it, closes it, and the watch goes with it. */
+                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
 
         if (revents & (EPOLLIN | EPOLLHUP))
                 action |= CURL_CSELECT_IN;
@@ -199,45 +239,113 @@ static int on_now(sd_event_source *s, void *userdata) {
         return run_timeout(userdata);
 }
 
-static int curl_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
+static Watch *watch_find(Http *h, int fd, size_t *ret_index) {
+        for (size_t i = 0; i < h->n_watches; i++)
+                if (h->watches[i]->fd == fd) {
+                        if (ret_index)
+                                *ret_index = i;
+                        return h->watches[i];
+                }
+        return NULL;
+}
+
+static void watch_drop(Http *h, int fd) {
+        size_t i;
+        Watch *w = watch_find(h, fd, &i);
+
+        if (!w)
+                return;
+        sd_event_source_disable_unref(w->source);
+        free(w);
+        h->watches[i] = h->watches[--h->n_watches];
+}
+
+/* curl opens every connection's socket here (close-on-exec, which curl's own socket() call lacks). */
+static curl_socket_t on_open_socket(void *userp, curlsocktype purpose, struct curl_sockaddr *addr) {
         Http *h = userp;
-        sd_event_source *io = socketp;
-        uint32_t events = 0;
+        Watch **a, *w;
+        int fd;
+
+        a = reallocarray(h->watches, h->n_watches + 1, sizeof *a);
+        if (!a)
+                return CURL_SOCKET_BAD;
+        h->watches = a;
+        w = calloc(1, sizeof *w);
+        if (!w)
+                return CURL_SOCKET_BAD;
+        fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+        if (fd < 0) {
+                free(w);
+                return CURL_SOCKET_BAD;
+        }
+        /* The number is free again only once its socket was closed: a watch still holding it is stale. */
+        watch_drop(h, fd);
+        *w = (Watch) { .http = h, .fd = fd };
+        h->watches[h->n_watches++] = w;
+        return fd;
+}
+
+static int on_close_socket(void *userp, curl_socket_t fd) {
+        watch_drop(userp, fd);
+        return close(fd);
+}
+
+/* Watches w's socket for what curl asks (CURL_POLL_IN, _OUT or both). */
+static int watch_set(Watch *w, int what) {
+        uint32_t events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
         int r;
 
-        if (what == CURL_POLL_REMOVE) {
-                if (io) {
-                        (void) sd_event_source_disable_unref(io);
-                        (void) curl_multi_assign(h->multi, fd, NULL);
-                }
-                return 0;
-        }
-
-        if (what & CURL_POLL_IN)
-                events |= EPOLLIN;
-        if (what & CURL_POLL_OUT)
-                events |= EPOLLOUT;
-
-        if (io) {
-                r = sd_event_source_set_io_events(io, events);
-                if (r < 0)
-                        return -1;
-                r = sd_event_source_set_enabled(io, SD_EVENT_ON);
-                if (r < 0)
-                        return -1;
-        } else {
-                r = sd_event_add_io(h->event, &io, fd, events, on_io, h);
+        w->idle = false;
+        if (!w->source) {
+                r = sd_event_add_io(w->http->event, &w->source, w->fd, events, on_io, w);
                 if (r < 0) {
                         log_error_errno(r, "Failed to watch an HTTP socket: %m");
                         return -1;
                 }
-                (void) sd_event_source_set_description(io, "curl-io");
-                if (curl_multi_assign(h->multi, fd, io) != CURLM_OK) {
-                        (void) sd_event_source_disable_unref(io);
+                (void) sd_event_source_set_description(w->source, "curl-io");
+                return 0;
+        }
+        /* Both return at once when nothing changes, the common case: no system call. */
+        if (sd_event_source_set_io_events(w->source, events) < 0 ||
+            sd_event_source_set_enabled(w->source, SD_EVENT_ON) < 0)
+                return -1;
+        return 0;
+}
+
+static int curl_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
+        Http *h = userp;
+        Watch *w = watch_find(h, fd, NULL);
+
+        if (w) {
+                if (what != CURL_POLL_REMOVE)
+                        return watch_set(w, what);
+                /* Kept for the next request: listen for the peer's close only. */
+                w->idle = true;
+                return w->source && sd_event_source_set_io_events(w->source, EPOLLIN) < 0 ? -1 : 0;
+        }
+
+        /* Not a socket of on_open_socket() (the threaded resolver's, say): curl may close it without
+         * telling us, so it is watched only while curl asks, its watch kept as curl's socketp. */
+        w = socketp;
+        if (what == CURL_POLL_REMOVE) {
+                if (w) {
+                        (void) curl_multi_assign(h->multi, fd, NULL);
+                        sd_event_source_disable_unref(w->source);
+                        free(w);
+                }
+                return 0;
+        }
+        if (!w) {
+                w = calloc(1, sizeof *w);
+                if (!w)
+                        return -1;
+                *w = (Watch) { .http = h, .fd = fd };
+                if (curl_multi_assign(h->multi, fd, w) != CURLM_OK) {
+                        free(w);
                         return -1;
                 }
         }
-        return 0;
+        return watch_set(w, what);
 }
 
 static int enable(sd_event_source *s, int enabled) {
@@ -291,6 +399,40 @@ static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userp) {
         return 0;
 }
 
+static int headers_append(struct curl_slist **l, const char *h) {
+        struct curl_slist *n = curl_slist_append(*l, h);
+        if (!n)
+                return -ENOMEM;
+        *l = n;
+        return 0;
+}
+
+/* Called by curl with each new connection's SSL_CTX. curl sets SSL_MODE_RELEASE_BUFFERS, which frees
+ * the connection's 16 KiB TLS read and write buffers whenever they are empty and allocates them again for
+ * the next record: two large allocations (each first merging the heap's freed small chunks) per request
+ * on a kept-alive connection, every token poll. Keep them, at most MAXCONNECTS × ~34 KiB, and have
+ * OpenSSL wipe each record's plaintext once it was handed to curl, so that a token is not left behind in
+ * the buffer (with released buffers it was left in freed memory instead). */
+static CURLcode on_ssl_ctx(CURL *easy, void *ssl_ctx, void *userdata) {
+        SSL_CTX *ctx = ssl_ctx;
+
+        SSL_CTX_clear_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+        SSL_CTX_set_options(ctx, SSL_OP_CLEANSE_PLAINTEXT);
+        return CURLE_OK;
+}
+
+/* The SSL_CTX curl passes is ours to touch only when curl's active backend is OpenSSL of the major
+ * version we were built with ("OpenSSL/3.0.19"; a MultiSSL build lists the inactive ones in brackets). */
+static bool curl_uses_our_openssl(void) {
+        const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+        char prefix[32];
+
+        if (!v || !v->ssl_version)
+                return false;
+        snprintf(prefix, sizeof prefix, "OpenSSL/%u.", OPENSSL_version_major());
+        return strncmp(v->ssl_version, prefix, strlen(prefix)) == 0;
+}
+
 int http_new(sd_event *event, const HttpOptions *options, Http **ret) {
         Http *h;
 
@@ -309,6 +451,12 @@ int http_new(sd_event *event, const HttpOptions *options, Http **ret) {
         h->options.client_cert_file = h->client_cert_file;
         h->options.client_key_file = h->client_key_file;
 
+        h->tune_tls = curl_uses_our_openssl();
+        if (headers_append(&h->headers, "Accept: application/json") < 0 ||
+            headers_append(&h->headers, "User-Agent: devflowd/" DEVFLOW_VERSION " (pam_devflow)") < 0) {
+                http_free(h);
+                return -ENOMEM;
+        }
         h->multi = curl_multi_init();
         if (!h->multi) {
                 http_free(h);
@@ -335,6 +483,9 @@ Http *http_free(Http *h) {
          * cleaning up, so clean up the multi handle before dropping the timer and the defer source. */
         if (h->multi)
                 curl_multi_cleanup(h->multi);
+        while (h->n_watches > 0)
+                watch_drop(h, h->watches[0]->fd);
+        free(h->watches);
         sd_event_source_disable_unref(h->timer);
         sd_event_source_disable_unref(h->now);
         for (size_t i = 0; i < h->n_idle; i++)
@@ -343,6 +494,8 @@ Http *http_free(Http *h) {
         free(h->ca_file);
         free(h->client_cert_file);
         free(h->client_key_file);
+        free(h->checked_url);
+        curl_slist_free_all(h->headers);
         free(h);
         return NULL;
 }
@@ -353,15 +506,13 @@ Http *http_free(Http *h) {
                         return -EIO;                                    \
         } while (0)
 
-static int request_setup(HttpRequest *r, const char *url, bool plain_http) {
-        const HttpOptions *o = &r->http->options;
+/* The options every request has, set once per handle: curl_easy_reset() and setting them again copied
+ * each string anew for every token poll. */
+static int easy_setup(Http *h, CURL *e) {
+        const HttpOptions *o = &h->options;
         long timeout_ms = (long) MAX(o->timeout_usec / USEC_PER_MSEC, 100U);
-        CURL *e = r->easy;
 
-        SETOPT(e, CURLOPT_URL, url);
-        SETOPT(e, CURLOPT_PRIVATE, r);
         SETOPT(e, CURLOPT_NOSIGNAL, 1L);
-        SETOPT(e, CURLOPT_PROTOCOLS_STR, plain_http ? "http" : "https");
         SETOPT(e, CURLOPT_FOLLOWLOCATION, 0L);         /* OAuth endpoints do not redirect: never follow */
         SETOPT(e, CURLOPT_SSL_VERIFYPEER, 1L);
         SETOPT(e, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -371,29 +522,54 @@ static int request_setup(HttpRequest *r, const char *url, bool plain_http) {
                 SETOPT(e, CURLOPT_SSLCERT, o->client_cert_file);
                 SETOPT(e, CURLOPT_SSLKEY, o->client_key_file);
         }
+        if (h->tune_tls)
+                SETOPT(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
         SETOPT(e, CURLOPT_TIMEOUT_MS, timeout_ms);
         SETOPT(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
         SETOPT(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) HTTP_MAX_BODY);
+        SETOPT(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+        SETOPT(e, CURLOPT_OPENSOCKETDATA, h);
+        SETOPT(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+        SETOPT(e, CURLOPT_CLOSESOCKETDATA, h);
         SETOPT(e, CURLOPT_WRITEFUNCTION, on_write);
+        SETOPT(e, CURLOPT_ACCEPT_ENCODING, "");         /* identity or whatever curl decodes */
+        return 0;
+}
+
+/* What differs between requests; each one sets all of it, whatever the handle's previous request set. */
+static int request_setup(HttpRequest *r, const char *url, bool plain_http) {
+        CURL *e = r->easy;
+
+        SETOPT(e, CURLOPT_URL, url);
+        SETOPT(e, CURLOPT_PRIVATE, r);
+        SETOPT(e, CURLOPT_PROTOCOLS_STR, plain_http ? "http" : "https");
         SETOPT(e, CURLOPT_WRITEDATA, r);
         SETOPT(e, CURLOPT_ERRORBUFFER, r->error_buffer);
-        SETOPT(e, CURLOPT_USERAGENT, "devflowd/" DEVFLOW_VERSION " (pam_devflow)");
-        SETOPT(e, CURLOPT_ACCEPT_ENCODING, "");         /* identity or whatever curl decodes */
-        SETOPT(e, CURLOPT_HTTPHEADER, r->headers);
+        SETOPT(e, CURLOPT_HTTPHEADER, r->headers ?: r->http->headers);
         if (r->post_body) {
-                SETOPT(e, CURLOPT_POST, 1L);
+                /* curl sends it as application/x-www-form-urlencoded, its default for POSTFIELDS. */
                 SETOPT(e, CURLOPT_POSTFIELDS, r->post_body);
                 SETOPT(e, CURLOPT_POSTFIELDSIZE, (long) strlen(r->post_body));
+        } else {
+                SETOPT(e, CURLOPT_POSTFIELDS, NULL);
+                SETOPT(e, CURLOPT_POSTFIELDSIZE, -1L);
+                SETOPT(e, CURLOPT_HTTPGET, 1L);
         }
         return 0;
 }
 
-static int headers_append(struct curl_slist **l, const char *h) {
-        struct curl_slist *n = curl_slist_append(*l, h);
-        if (!n)
-                return -ENOMEM;
-        *l = n;
-        return 0;
+/* Every request's URL is checked, and nearly all are the same token endpoint: remember the last one that
+ * passed (the verdict depends on the URL and on an option fixed for the life of h alone). */
+static bool url_allowed(Http *h, const char *url) {
+        if (!url)
+                return false;
+        if (h->checked_url && streq(h->checked_url, url))
+                return true;
+        if (!url_policy_ok(url, h->options.allow_http_loopback))
+                return false;
+        free(h->checked_url);
+        h->checked_url = strdup(url);   /* NULL: the next request is checked in full */
+        return true;
 }
 
 int http_request(Http *h, const char *url, const char *post_body, const char *authorization,
@@ -402,7 +578,7 @@ int http_request(Http *h, const char *url, const char *post_body, const char *au
         bool plain_http;
         int k;
 
-        if (!url || !url_policy_ok(url, h->options.allow_http_loopback))
+        if (!url_allowed(h, url))
                 return -EPROTONOSUPPORT;
         plain_http = strncmp(url, "http://", 7) == 0;
 
@@ -418,9 +594,10 @@ int http_request(Http *h, const char *url, const char *post_body, const char *au
                 http_request_free(r);
                 return -ENOMEM;
         }
-        k = headers_append(&r->headers, "Accept: application/json");
-        if (k >= 0 && post_body)
-                k = headers_append(&r->headers, "Content-Type: application/x-www-form-urlencoded");
+        /* The common headers are h's one list; a request with credentials has its own, with them added. */
+        k = 0;
+        for (struct curl_slist *i = authorization ? h->headers : NULL; i && k >= 0; i = i->next)
+                k = headers_append(&r->headers, i->data);
         if (k >= 0 && authorization) {
                 _cleanup_erase_ char *line = NULL;
                 if (asprintf(&line, "Authorization: %s", authorization) < 0)
