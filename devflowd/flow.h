@@ -14,6 +14,7 @@
 #include "hashmap.h"
 #include "http.h"
 #include "idp.h"
+#include "oauth.h"
 #include "timer-queue.h"
 #include "usermap.h"
 
@@ -101,6 +102,8 @@ struct Flow {
 
         FlowMachine machine;
         char *device_code;              /* secret */
+        OAuthRequest token_request;     /* secret: every poll's request, built with the first one (not kept
+                                         * when each carries a fresh client assertion) */
         char *user_code, *verification_uri, *verification_uri_complete;
         uint64_t expires_realtime;      /* µs, CLOCK_REALTIME */
 
