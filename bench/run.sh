@@ -51,7 +51,6 @@ nap() { sleep "$1" & NAP_PID=$!; wait "$NAP_PID"; NAP_PID=; }
 bench_exit() { [ -n "$NAP_PID" ] && kill "$NAP_PID" 2>/dev/null; t_cleanup; }
 trap bench_exit EXIT
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 ctxt_switches() {       # of every thread: each switch is a wakeup
         cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches:/ { n += $2 } END { print n + 0 }'
 }

@@ -378,14 +378,14 @@ static int post_to_idp(Flow *f, const char *url, const char *device_code, HttpCa
         FlowContext *c = f->ctx;
         _cleanup_(oauth_request_done) OAuthRequest req = {};
         _cleanup_erase_ char *assertion = NULL;
-        const OAuthRequest *send = &req;
+        const OAuthRequest *use = &req;
         int r;
 
         r = client_assertion(f, url, &assertion);
         if (r < 0)
                 return r;
         if (device_code && !assertion && f->token_request.body)
-                send = &f->token_request;
+                use = &f->token_request;
         else {
                 r = device_code ? oauth_build_token_request(c->config, device_code, assertion, &req) :
                                   oauth_build_device_auth_request(c->config, assertion, &req);
@@ -395,10 +395,10 @@ static int post_to_idp(Flow *f, const char *url, const char *device_code, HttpCa
                         /* The same for every poll of this flow: kept, and wiped with its device_code. */
                         f->token_request = req;
                         req = (OAuthRequest) {};
-                        send = &f->token_request;
+                        use = &f->token_request;
                 }
         }
-        return io(f)->http_request(c->http, url, send->body, send->authorization, callback, f, &f->req);
+        return io(f)->http_request(c->http, url, use->body, use->authorization, callback, f, &f->req);
 }
 
 static void send_token_request(Flow *f) {

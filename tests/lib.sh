@@ -156,6 +156,8 @@ stack_start() {
 }
 
 daemon_alive() { kill -0 "$DAEMON_PID" 2>/dev/null; }
+# cpu_ticks PID: user + system CPU time of PID, in clock ticks (getconf CLK_TCK per second).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # daemon_stop: SIGTERM, wait, and report ASan findings (a sanitizer report is a failure).
 daemon_stop() {

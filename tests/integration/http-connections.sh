@@ -16,7 +16,6 @@ stack_start - --profile rfc --interval 8 <<CONF
 http_timeout = 10
 CONF
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # tcp_fds PID: "fd flags" of each TCP socket of PID (flags in octal, from fdinfo).
 tcp_fds() {
         local fd link
