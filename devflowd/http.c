@@ -22,14 +22,18 @@
  * and thousands of flows each poll every 5 s. */
 #define MAX_IDLE_HANDLES 16U
 
-/* A socket curl opened (on_open_socket) and will close through on_close_socket(), with its io source. The
- * source lives as long as the socket: when curl stops watching a kept-alive connection between two requests
- * (CURL_POLL_REMOVE), the source stays and waits for input, which on an idle connection means the peer
- * closed it; the next request's CURL_POLL_IN then costs no epoll_ctl() at all (two per token poll before). */
+/* A socket curl opened (on_open_socket) and will close through on_close_socket(), with its io source. Once
+ * the socket is connected, the source lives as long as the socket: when curl stops watching a kept-alive
+ * connection between two requests (CURL_POLL_REMOVE), the source stays and waits for input, which on an idle
+ * connection means the peer closed it; the next request's CURL_POLL_IN then costs no epoll_ctl() at all (two
+ * per token poll before). Not before: curl closes a connect attempt that failed or timed out with close()
+ * (not through on_close_socket()) and tells of it with CURL_POLL_REMOVE afterwards, so such a socket's
+ * source goes with that REMOVE, as every source did before. */
 typedef struct Watch {
         Http *http;
         int fd;
         sd_event_source *source;        /* NULL until curl first asks to watch fd */
+        bool connected;                 /* curl asked for input once: past the TCP connect */
         bool idle;                      /* curl does not watch fd now (CURL_POLL_REMOVE) */
 } Watch;
 
@@ -198,10 +202,23 @@ static void check_finished(Http *h) {
         }
 }
 
+/* Lets curl act on fd (or on its timeouts: CURL_SOCKET_TIMEOUT), then hands over the finished transfers.
+ * A failure is logged and not returned: sd-event would disable the source that called, and the one timer
+ * or defer source that starts every transfer must never stop. */
+static void drive(Http *h, curl_socket_t fd, int action) {
+        CURLMcode mc;
+        int running;
+
+        mc = curl_multi_socket_action(h->multi, fd, action, &running);
+        if (mc != CURLM_OK)
+                log_error("curl_multi_socket_action() failed: %s", curl_multi_strerror(mc));
+        check_finished(h);
+}
+
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Watch *w = userdata;
         Http *h = w->http;
-        int action = 0, running;
+        int action = 0;
 
         if (w->idle)
                 /* Input on a connection curl keeps idle: the peer closed it (or broke the protocol). Stop
@@ -216,18 +233,12 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         if (revents & EPOLLERR)
                 action |= CURL_CSELECT_ERR;
 
-        if (curl_multi_socket_action(h->multi, fd, action, &running) != CURLM_OK)
-                return log_error_errno(EIO, "curl_multi_socket_action() failed.");
-        check_finished(h);
+        drive(h, fd, action);
         return 0;
 }
 
 static int run_timeout(Http *h) {
-        int running;
-
-        if (curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running) != CURLM_OK)
-                return log_error_errno(EIO, "curl_multi_socket_action() failed.");
-        check_finished(h);
+        drive(h, CURL_SOCKET_TIMEOUT, 0);
         return 0;
 }
 
@@ -317,11 +328,19 @@ static int curl_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, v
         Watch *w = watch_find(h, fd, NULL);
 
         if (w) {
-                if (what != CURL_POLL_REMOVE)
+                if (what != CURL_POLL_REMOVE) {
+                        if (what & CURL_POLL_IN)
+                                w->connected = true;
                         return watch_set(w, what);
-                /* Kept for the next request: listen for the peer's close only. */
-                w->idle = true;
-                return w->source && sd_event_source_set_io_events(w->source, EPOLLIN) < 0 ? -1 : 0;
+                }
+                /* Kept for the next request, listening for the peer's close only; a connect attempt's
+                 * socket may be closed already, so its source goes (sd-event ignores the failed removal). */
+                if (w->connected && w->source && sd_event_source_set_io_events(w->source, EPOLLIN) >= 0) {
+                        w->idle = true;
+                        return 0;
+                }
+                w->source = sd_event_source_disable_unref(w->source);
+                return 0;
         }
 
         /* Not a socket of on_open_socket() (the threaded resolver's, say): curl may close it without
