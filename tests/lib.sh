@@ -158,6 +158,18 @@ stack_start() {
 daemon_alive() { kill -0 "$DAEMON_PID" 2>/dev/null; }
 # cpu_ticks PID: user + system CPU time of PID, in clock ticks (getconf CLK_TCK per second).
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# tcp_fds PID: "FD FLAGS" for each TCP socket PID holds (FLAGS as in /proc/PID/fdinfo: octal).
+tcp_fds() {
+        local inodes fd link
+        inodes=" $(awk 'FNR > 1 { printf "%s ", $10 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null)"
+        for fd in /proc/"$1"/fd/*; do
+                link=$(readlink "$fd") || continue
+                case $link in "socket:["*"]") ;; *) continue ;; esac
+                link=${link#socket:[}
+                case $inodes in *" ${link%]} "*) ;; *) continue ;; esac
+                echo "${fd##*/} $(awk '/^flags:/ { print $2 }' "/proc/$1/fdinfo/${fd##*/}")"
+        done
+}
 
 # daemon_stop: SIGTERM, wait, and report ASan findings (a sanitizer report is a failure).
 daemon_stop() {

@@ -19,6 +19,7 @@
 'use strict';
 
 const https = require('https');
+const http2 = require('http2');
 const http = require('http');
 const crypto = require('crypto');
 const fs = require('fs');
@@ -33,7 +34,7 @@ function parseArgs(argv) {
         const a = {
                 port: 0, dir: null, certs: null, profile: 'rfc', strictInterval: false, interval: 5,
                 expiresIn: 600, envId: 'a1b2c3d4-0000-4000-8000-00000000e001', prefix: '', alg: 'RS256',
-                host: '127.0.0.1', verbose: false,
+                host: '127.0.0.1', verbose: false, http2: false,
         };
         for (let i = 2; i < argv.length; i++) {
                 const k = argv[i];
@@ -54,6 +55,7 @@ function parseArgs(argv) {
                 case '--alg': a.alg = v(); break;
                 case '--host': a.host = v(); break;
                 case '--verbose': a.verbose = true; break;
+                case '--http2': a.http2 = true; break;
                 case '--help': case '-h':
                         process.stdout.write('see tests/idp/README.md\n');
                         process.exit(0);
@@ -1032,6 +1034,7 @@ function dispatch(req, res, t, p, u, bodyText, size) {
         const log = {
                 time: Math.round(t * 1000) / 1000, method: req.method, path: p,
                 scheme: req.socket.encrypted ? 'https' : 'http', port: req.socket.localPort,
+                http_version: req.httpVersion,
                 profile: config.profile, endpoint: null, auth: null, client_id: null, grant_type: null,
                 user_code: null, device_code: null, status: null, error: null,
         };
@@ -1142,7 +1145,11 @@ async function main() {
         if (!PROFILES.includes(config.profile)) die(`unknown profile '${config.profile}'`);
         fs.writeFileSync(REQUESTS, '');
         recordSecretsOfClients();
-        httpsServer = track(https.createServer(tlsOptions(CERTS.server), onRequest));
+        // --http2: the main port offers HTTP/2 by ALPN, as most IdPs do (curl then multiplexes every request
+        // on one connection), and HTTP/1.1 to clients that ask for it.
+        httpsServer = track(args.http2
+                ? http2.createSecureServer({ ...tlsOptions(CERTS.server), allowHTTP1: true }, onRequest)
+                : https.createServer(tlsOptions(CERTS.server), onRequest));
         const wrongServer = track(https.createServer(tlsOptions(CERTS.wrong_name), onRequest));
         const httpServer = track(http.createServer(onRequest));
         ports.https = await listen(httpsServer, args.port);

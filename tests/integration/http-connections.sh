@@ -16,16 +16,6 @@ stack_start - --profile rfc --interval 8 <<CONF
 http_timeout = 10
 CONF
 
-# tcp_fds PID: "fd flags" of each TCP socket of PID (flags in octal, from fdinfo).
-tcp_fds() {
-        local fd link
-        for fd in /proc/"$1"/fd/*; do
-                link=$(readlink "$fd") || continue
-                case $link in socket:*) ;; *) continue ;; esac
-                grep -q "${link//[^0-9]/}" /proc/net/tcp /proc/net/tcp6 2>/dev/null || continue
-                echo "${fd##*/} $(awk '/^flags:/ { print $2 }' "/proc/$1/fdinfo/${fd##*/}")"
-        done
-}
 polls() { grep -c '"endpoint":"token"' "$IDP_DIR/requests.jsonl"; }
 
 o=$TEST_DIR/flow.out
