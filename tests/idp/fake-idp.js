@@ -151,6 +151,7 @@ function defaults() {
                 id_token: 'valid',        // see brokenIdToken()
                 userinfo: 'valid',        // valid | wrong_sub | error
                 discovery_issuer: null,   // override the issuer announced in discovery
+                token_endpoint: null,     // override the token endpoint announced in discovery (a whole URL)
                 user_code: null,          // fixed user_code for the next codes, else random "WDJB-MJHT"
                 refresh_token: true,
                 faults: [],
@@ -673,7 +674,7 @@ function handleDiscovery(ctx) {
                 issuer: config.discovery_issuer || issuer(ctx.req),
                 authorization_endpoint: o + r.issuerPath.replace(/\/$/, '') + '/authorize',
                 device_authorization_endpoint: o + r.device,
-                token_endpoint: o + r.token,
+                token_endpoint: config.token_endpoint || o + r.token,
                 userinfo_endpoint: o + r.userinfo,
                 jwks_uri: o + r.jwks,
                 response_types_supported: ['code'],
@@ -921,7 +922,7 @@ function applyConfig(body) {
                         break;
                 case 'strict_interval': case 'poll_tolerance_ms': case 'expires_in': case 'token_expires_in':
                 case 'env_id': case 'path_prefix': case 'alg': case 'id_token': case 'userinfo':
-                case 'discovery_issuer': case 'user_code': case 'refresh_token':
+                case 'discovery_issuer': case 'token_endpoint': case 'user_code': case 'refresh_token':
                         config[k] = v;
                         break;
                 default:
