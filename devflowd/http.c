@@ -237,17 +237,14 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         return 0;
 }
 
-static int run_timeout(Http *h) {
-        drive(h, CURL_SOCKET_TIMEOUT, 0);
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        drive(userdata, CURL_SOCKET_TIMEOUT, 0);
         return 0;
 }
 
-static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        return run_timeout(userdata);
-}
-
 static int on_now(sd_event_source *s, void *userdata) {
-        return run_timeout(userdata);
+        drive(userdata, CURL_SOCKET_TIMEOUT, 0);
+        return 0;
 }
 
 static Watch *watch_find(Http *h, int fd, size_t *ret_index) {
