@@ -22,6 +22,18 @@
  * and thousands of flows each poll every 5 s. */
 #define MAX_IDLE_HANDLES 16U
 
+/* The URLs remembered as checked: the IdP's few endpoints (discovery, device authorization, token, JWKS,
+ * userinfo); any further one is checked and parsed for each request. */
+#define MAX_CHECKED_URLS 8U
+
+/* A URL that passed url_policy_ok(), and curl's parse of it. A request hands curl the parse (CURLOPT_CURLU),
+ * which curl copies, instead of having it parse the URL again (and print it back) for every token poll. It
+ * lives as long as the Http, so no handle's reference to it can outlive it. */
+typedef struct CheckedUrl {
+        char *url;
+        CURLU *parsed;
+} CheckedUrl;
+
 /* A socket curl opened (on_open_socket) and will close through on_close_socket(), with its io source. Once
  * the socket is connected, the source lives as long as the socket: when curl stops watching a kept-alive
  * connection between two requests (CURL_POLL_REMOVE), the source stays and waits for input, which on an idle
@@ -44,9 +56,11 @@ struct Http {
         sd_event_source *now;           /* a oneshot defer source: curl's "0 ms", run in the next iteration */
         HttpOptions options;
         char *ca_file, *client_cert_file, *client_key_file;
-        char *checked_url;              /* the last URL url_policy_ok() passed */
+        CheckedUrl checked[MAX_CHECKED_URLS];
+        size_t n_checked;
         struct curl_slist *headers;     /* the headers of every request */
         bool tune_tls;                  /* curl's TLS backend is the OpenSSL we link: on_ssl_ctx() may run */
+        bool proxy_from_environment;    /* a proxy variable curl honours is set (fixed for our lifetime) */
         CURL *idle[MAX_IDLE_HANDLES];
         size_t n_idle;
         Watch **watches;                /* the sockets curl opened and has not closed yet: a few connections */
@@ -449,6 +463,19 @@ static bool curl_uses_our_openssl(void) {
         return strncmp(v->ssl_version, prefix, strlen(prefix)) == 0;
 }
 
+/* The variables libcurl takes a proxy for http:// and https:// URLs from (it ignores HTTP_PROXY, and an
+ * empty value). */
+static bool proxy_in_environment(void) {
+        static const char *const names[] = { "http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY" };
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                const char *v = getenv(names[i]);
+                if (v && *v)
+                        return true;
+        }
+        return false;
+}
+
 int http_new(sd_event *event, const HttpOptions *options, Http **ret) {
         Http *h;
 
@@ -468,6 +495,7 @@ int http_new(sd_event *event, const HttpOptions *options, Http **ret) {
         h->options.client_key_file = h->client_key_file;
 
         h->tune_tls = curl_uses_our_openssl();
+        h->proxy_from_environment = proxy_in_environment();
         if (headers_append(&h->headers, "Accept: application/json") < 0 ||
             headers_append(&h->headers, "User-Agent: devflowd/" DEVFLOW_VERSION " (pam_devflow)") < 0) {
                 http_free(h);
@@ -510,7 +538,10 @@ Http *http_free(Http *h) {
         free(h->ca_file);
         free(h->client_cert_file);
         free(h->client_key_file);
-        free(h->checked_url);
+        for (size_t i = 0; i < h->n_checked; i++) {
+                free(h->checked[i].url);
+                curl_url_cleanup(h->checked[i].parsed);
+        }
         curl_slist_free_all(h->headers);
         free(h);
         return NULL;
@@ -548,15 +579,25 @@ static int easy_setup(Http *h, CURL *e) {
         SETOPT(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
         SETOPT(e, CURLOPT_CLOSESOCKETDATA, h);
         SETOPT(e, CURLOPT_WRITEFUNCTION, on_write);
-        SETOPT(e, CURLOPT_ACCEPT_ENCODING, "");         /* identity or whatever curl decodes */
+        /* No Accept-Encoding: the replies are a few hundred bytes, and curl formatted that header (and
+         * set up its decoders) for every token poll. The IdP sends them as they are. */
+        if (!h->proxy_from_environment) {
+                /* No proxy variable is set, so none will be: spare curl looking up six of them for every
+                 * request. With one set, curl reads them as before. */
+                SETOPT(e, CURLOPT_PROXY, "");
+                SETOPT(e, CURLOPT_NOPROXY, "");
+        }
         return 0;
 }
 
-/* What differs between requests; each one sets all of it, whatever the handle's previous request set. */
-static int request_setup(HttpRequest *r, const char *url, bool plain_http) {
+/* What differs between requests; each one sets all of it, whatever the handle's previous request set.
+ * The URL goes in as text too, which curl keeps for a retry on a fresh connection; parsed (NULL: curl
+ * parses the text) must be that URL's. */
+static int request_setup(HttpRequest *r, const char *url, CURLU *parsed, bool plain_http) {
         CURL *e = r->easy;
 
         SETOPT(e, CURLOPT_URL, url);
+        SETOPT(e, CURLOPT_CURLU, parsed);
         SETOPT(e, CURLOPT_PRIVATE, r);
         SETOPT(e, CURLOPT_PROTOCOLS_STR, plain_http ? "http" : "https");
         SETOPT(e, CURLOPT_WRITEDATA, r);
@@ -574,27 +615,47 @@ static int request_setup(HttpRequest *r, const char *url, bool plain_http) {
         return 0;
 }
 
-/* Every request's URL is checked, and nearly all are the same token endpoint: remember the last one that
- * passed (the verdict depends on the URL and on an option fixed for the life of h alone). */
-static bool url_allowed(Http *h, const char *url) {
+/* Every request's URL is checked, and nearly all are the same token endpoint: the URLs that passed are
+ * remembered (the verdict depends on the URL and on an option fixed for the life of h alone). Returns
+ * whether url may be fetched, and in *ret_parsed its parse if it is remembered (else NULL). */
+static bool url_allowed(Http *h, const char *url, CURLU **ret_parsed) {
+        CheckedUrl *c;
+
+        *ret_parsed = NULL;
         if (!url)
                 return false;
-        if (h->checked_url && streq(h->checked_url, url))
-                return true;
+        for (size_t i = 0; i < h->n_checked; i++)
+                if (streq(h->checked[i].url, url)) {
+                        *ret_parsed = h->checked[i].parsed;
+                        return true;
+                }
         if (!url_policy_ok(url, h->options.allow_http_loopback))
                 return false;
-        free(h->checked_url);
-        h->checked_url = strdup(url);   /* NULL: the next request is checked in full */
+        if (h->n_checked >= ELEMENTSOF(h->checked))
+                return true;
+
+        /* Remembered only when all of it works out; else this request (and the next) is checked in full. */
+        c = &h->checked[h->n_checked];
+        *c = (CheckedUrl) { .url = strdup(url), .parsed = curl_url() };
+        if (!c->url || !c->parsed || curl_url_set(c->parsed, CURLUPART_URL, url, 0) != CURLUE_OK) {
+                free(c->url);
+                curl_url_cleanup(c->parsed);
+                *c = (CheckedUrl) {};
+                return true;
+        }
+        h->n_checked++;
+        *ret_parsed = c->parsed;
         return true;
 }
 
 int http_request(Http *h, const char *url, const char *post_body, const char *authorization,
                  HttpCallback callback, void *userdata, HttpRequest **ret) {
         HttpRequest *r;
+        CURLU *parsed;
         bool plain_http;
         int k;
 
-        if (!url_allowed(h, url))
+        if (!url_allowed(h, url, &parsed))
                 return -EPROTONOSUPPORT;
         plain_http = strncmp(url, "http://", 7) == 0;
 
@@ -624,7 +685,7 @@ int http_request(Http *h, const char *url, const char *post_body, const char *au
         if (k >= 0 && post_body && !(r->post_body = strdup(post_body)))
                 k = -ENOMEM;
         if (k >= 0)
-                k = request_setup(r, url, plain_http);
+                k = request_setup(r, url, parsed, plain_http);
         if (k >= 0 && curl_multi_add_handle(h->multi, r->easy) != CURLM_OK)
                 k = -EIO;
         if (k < 0) {
