@@ -365,25 +365,32 @@ int oauth_parse_token_reply(long http_status, const char *body, size_t len, Toke
                 return ret->kind == TOKEN_REPLY_MALFORMED ? -EBADMSG : 0;
         }
 
-        r = read_error(o, &ret->error);
-        if (r < 0)
-                return r;
-        if (r > 0) {
-                error = ret->error.error;
+        error = reply_string(o, "error");
+        if (error) {
+                TokenReplyKind kind;
+
                 if (streq(error, "authorization_pending"))
-                        ret->kind = TOKEN_REPLY_PENDING;
+                        kind = TOKEN_REPLY_PENDING;
                 else if (streq(error, "slow_down"))
-                        ret->kind = TOKEN_REPLY_SLOW_DOWN;
+                        kind = TOKEN_REPLY_SLOW_DOWN;
                 else if (streq(error, "access_denied") || streq(error, "authorization_declined"))
                         /* Entra ID names the user's refusal authorization_declined. */
-                        ret->kind = TOKEN_REPLY_DENIED;
+                        kind = TOKEN_REPLY_DENIED;
                 else if (streq(error, "expired_token"))
-                        ret->kind = TOKEN_REPLY_EXPIRED;
+                        kind = TOKEN_REPLY_EXPIRED;
                 else if (streq(error, "server_error") || streq(error, "temporarily_unavailable") ||
                          http_status >= 500)
-                        ret->kind = TOKEN_REPLY_SERVER_ERROR;
+                        kind = TOKEN_REPLY_SERVER_ERROR;
                 else
-                        ret->kind = TOKEN_REPLY_ERROR;
+                        kind = TOKEN_REPLY_ERROR;
+                /* "Keep polling" ends nothing, so its error_description is never shown: it is not copied
+                 * (and sanitized) for every poll. */
+                r = set_error(&ret->error, *error ? error : "unknown_error",
+                              kind == TOKEN_REPLY_PENDING || kind == TOKEN_REPLY_SLOW_DOWN ? NULL :
+                              reply_string(o, "error_description"));
+                if (r < 0)
+                        return r;
+                ret->kind = kind;
                 return 0;
         }
         if (http_status >= 500) {

@@ -821,6 +821,30 @@ TEST(token_reply_entra_description_sanitized) {
         CHECK(text_is_safe(tr.error.error_description));
 }
 
+/* A "keep polling" answer's error_description is dropped (it is never shown); a final error keeps its own. */
+TEST(token_reply_description_only_when_final) {
+        static const struct {
+                const char *body;
+                TokenReplyKind kind;
+                bool kept;
+        } cases[] = {
+                { "{\"error\":\"authorization_pending\",\"error_description\":\"still pending\"}", TOKEN_REPLY_PENDING, false },
+                { "{\"error\":\"slow_down\",\"error_description\":\"too fast\"}", TOKEN_REPLY_SLOW_DOWN, false },
+                { "{\"error\":\"access_denied\",\"error_description\":\"the user said no\"}", TOKEN_REPLY_DENIED, true },
+                { "{\"error\":\"expired_token\",\"error_description\":\"too late\"}", TOKEN_REPLY_EXPIRED, true },
+                { "{\"error\":\"invalid_grant\",\"error_description\":\"bad code\"}", TOKEN_REPLY_ERROR, true },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(token_reply_done) TokenReply tr = {};
+
+                CHECK_INTEQ(oauth_parse_token_reply(400, cases[i].body, strlen(cases[i].body), &tr), 0);
+                CHECK_INTEQ(tr.kind, cases[i].kind);
+                CHECK(tr.error.error != NULL);
+                CHECK(cases[i].kept ? tr.error.error_description != NULL : tr.error.error_description == NULL);
+        }
+}
+
 TEST(token_reply_kind_strings) {
         for (TokenReplyKind k = 0; k < _TOKEN_REPLY_KIND_MAX; k++)
                 CHECK(token_reply_kind_to_string(k) != NULL);
