@@ -262,6 +262,12 @@ static const char *reply_string(json_object *o, const char *key) {
         return s;
 }
 
+/* Sets e from the reply's error member (error, as read) and, if asked, its error_description. */
+static int set_reply_error(OAuthError *e, json_object *o, const char *error, bool with_description) {
+        return set_error(e, *error ? error : "unknown_error",
+                         with_description ? reply_string(o, "error_description") : NULL);
+}
+
 /* Reads {"error": …, "error_description": …} when present: 1 if there was an error member. */
 static int read_error(json_object *o, OAuthError *e) {
         const char *error = reply_string(o, "error");
@@ -269,8 +275,24 @@ static int read_error(json_object *o, OAuthError *e) {
 
         if (!error)
                 return 0;
-        r = set_error(e, *error ? error : "unknown_error", reply_string(o, "error_description"));
+        r = set_reply_error(e, o, error, /* with_description= */ true);
         return r < 0 ? r : 1;
+}
+
+/* What a token reply's error member (RFC 8628 §3.5, RFC 6749 §5.2, and the IdPs' variants) means. */
+static TokenReplyKind token_error_kind(const char *error, long http_status) {
+        if (streq(error, "authorization_pending"))
+                return TOKEN_REPLY_PENDING;
+        if (streq(error, "slow_down"))
+                return TOKEN_REPLY_SLOW_DOWN;
+        if (streq(error, "access_denied") || streq(error, "authorization_declined"))
+                /* Entra ID names the user's refusal authorization_declined. */
+                return TOKEN_REPLY_DENIED;
+        if (streq(error, "expired_token"))
+                return TOKEN_REPLY_EXPIRED;
+        if (streq(error, "server_error") || streq(error, "temporarily_unavailable") || http_status >= 500)
+                return TOKEN_REPLY_SERVER_ERROR;
+        return TOKEN_REPLY_ERROR;
 }
 
 static bool printable_ascii(const char *s, bool allow_space) {
@@ -367,27 +389,12 @@ int oauth_parse_token_reply(long http_status, const char *body, size_t len, Toke
 
         error = reply_string(o, "error");
         if (error) {
-                TokenReplyKind kind;
+                TokenReplyKind kind = token_error_kind(error, http_status);
 
-                if (streq(error, "authorization_pending"))
-                        kind = TOKEN_REPLY_PENDING;
-                else if (streq(error, "slow_down"))
-                        kind = TOKEN_REPLY_SLOW_DOWN;
-                else if (streq(error, "access_denied") || streq(error, "authorization_declined"))
-                        /* Entra ID names the user's refusal authorization_declined. */
-                        kind = TOKEN_REPLY_DENIED;
-                else if (streq(error, "expired_token"))
-                        kind = TOKEN_REPLY_EXPIRED;
-                else if (streq(error, "server_error") || streq(error, "temporarily_unavailable") ||
-                         http_status >= 500)
-                        kind = TOKEN_REPLY_SERVER_ERROR;
-                else
-                        kind = TOKEN_REPLY_ERROR;
                 /* "Keep polling" ends nothing, so its error_description is never shown: it is not copied
                  * (and sanitized) for every poll. */
-                r = set_error(&ret->error, *error ? error : "unknown_error",
-                              kind == TOKEN_REPLY_PENDING || kind == TOKEN_REPLY_SLOW_DOWN ? NULL :
-                              reply_string(o, "error_description"));
+                r = set_reply_error(&ret->error, o, error,
+                                    kind != TOKEN_REPLY_PENDING && kind != TOKEN_REPLY_SLOW_DOWN);
                 if (r < 0)
                         return r;
                 ret->kind = kind;
